@@ -1,0 +1,45 @@
+"""Database pairs the suite runs on, chosen by the WEAKREL_DB environment variable.
+
+``sqlite`` (the default) gives every alias its own SQLite database; ``postgres-mariadb``
+puts ``default`` and ``third`` on PostgreSQL and ``orders`` on MariaDB, so every
+relation in the suite crosses two different servers. WEAKREL_DB_PREFIX keeps the
+database names of two checkouts apart when both run their tests at once.
+"""
+
+import os
+
+PAIRS = ("sqlite", "postgres-mariadb")
+ALIASES = ("default", "orders", "third")
+
+
+def database_settings(pair: str | None = None, prefix: str | None = None) -> dict:
+    pair = pair or os.environ.get("WEAKREL_DB", "sqlite")
+    prefix = prefix or os.environ.get("WEAKREL_DB_PREFIX", "weakrel")
+    if pair == "sqlite":
+        return {
+            alias: {"ENGINE": "django.db.backends.sqlite3", "NAME": f"{prefix}_{alias}.sqlite3"}
+            for alias in ALIASES
+        }
+    if pair == "postgres-mariadb":
+        postgres = {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": os.environ.get("WEAKREL_PG_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("WEAKREL_PG_PORT", "5432"),
+            "USER": os.environ.get("WEAKREL_PG_USER", "postgres"),
+            "PASSWORD": os.environ.get("WEAKREL_PG_PASSWORD", ""),
+        }
+        mariadb = {
+            "ENGINE": "django.db.backends.mysql",
+            "HOST": os.environ.get("WEAKREL_MARIADB_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("WEAKREL_MARIADB_PORT", "3306"),
+            "USER": os.environ.get("WEAKREL_MARIADB_USER", "root"),
+            "PASSWORD": os.environ.get("WEAKREL_MARIADB_PASSWORD", ""),
+            "OPTIONS": {"charset": "utf8mb4"},
+            "TEST": {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
+        }
+        return {
+            "default": {**postgres, "NAME": f"{prefix}_default"},
+            "orders": {**mariadb, "NAME": f"{prefix}_orders"},
+            "third": {**postgres, "NAME": f"{prefix}_third"},
+        }
+    raise ValueError(f"WEAKREL_DB must be one of {', '.join(PAIRS)}, not {pair!r}")

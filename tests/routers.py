@@ -1,0 +1,30 @@
+"""Routers used by the test suite (after Django's tests/multiple_database/routers.py)."""
+
+from django.conf import settings
+
+
+class ModelRouter:
+    """Send each model to the alias named for it in settings.WEAKREL_TEST_ROUTES.
+
+    Models that are not listed stay in ``default``. Migrations follow the same map, so
+    each table exists only in its own database and a query sent to the wrong alias
+    fails instead of silently reading an empty table.
+    """
+
+    def _alias(self, model):
+        return settings.WEAKREL_TEST_ROUTES.get(model._meta.label_lower, "default")
+
+    def db_for_read(self, model, **hints):
+        return self._alias(model)
+
+    def db_for_write(self, model, **hints):
+        return self._alias(model)
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return None
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        if model_name is None:
+            return None
+        label = f"{app_label}.{model_name}"
+        return settings.WEAKREL_TEST_ROUTES.get(label, "default") == db

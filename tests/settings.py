@@ -1,0 +1,28 @@
+from tests.databases import database_settings
+
+SECRET_KEY = "weakrel-tests"
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "weakrel",
+    "tests.shop",
+]
+DATABASES = database_settings()
+DATABASE_ROUTERS = ["tests.routers.ModelRouter"]
+WEAKREL_TEST_ROUTES = {
+    "shop.customer": "default",
+    "shop.region": "third",
+    "shop.order": "orders",
+    "shop.orderline": "orders",
+    "shop.product": "third",
+    "shop.profile": "third",
+    "shop.note": "default",
+    "shop.shipment": "third",
+    "shop.r": "default",
+    "shop.a": "orders",
+    "shop.uuidtarget": "third",
+    "shop.chartarget": "third",
+    "shop.keyholder": "orders",
+}

@@ -1,0 +1,106 @@
+"""Models of the core suite; tests/settings.py routes each to its database.
+
+default: Customer, Note, R          orders: Order, OrderLine, A, KeyHolder
+third:   Region, Product, Profile, Shipment, UUIDTarget, CharTarget
+"""
+
+import uuid
+
+from django.db import models
+
+import weakrel
+
+
+class Region(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=100)
+    region = weakrel.WeakForeignKey(
+        Region, on_delete=weakrel.SET_NULL, null=True, blank=True, related_name="customers"
+    )
+
+    def __str__(self):
+        return self.name
+
+
+class Order(models.Model):
+    customer = weakrel.WeakForeignKey(Customer, on_delete=weakrel.CASCADE, related_name="orders")
+    total = models.IntegerField(default=0)
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=100)
+    sku = models.CharField(max_length=20, unique=True)
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = weakrel.WeakForeignKey(
+        "shop.Product", on_delete=weakrel.PROTECT, related_name="lines"
+    )
+    quantity = models.IntegerField(default=1)
+
+
+class Profile(models.Model):
+    customer = weakrel.WeakOneToOneField(
+        Customer, on_delete=weakrel.CASCADE, related_name="profile"
+    )
+    bio = models.CharField(max_length=100, blank=True)
+
+
+class Note(models.Model):
+    order = weakrel.WeakForeignKey(
+        Order, on_delete=weakrel.SET_NULL, null=True, related_name="notes"
+    )
+    text = models.CharField(max_length=100, blank=True)
+
+
+class Shipment(models.Model):
+    order = weakrel.WeakForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+
+
+# One relation per on_delete option, after Django's tests/delete.
+class R(models.Model):
+    name = models.CharField(max_length=30, blank=True)
+
+
+def default_r():
+    return R.objects.get_or_create(name="default")[0].pk
+
+
+class A(models.Model):
+    name = models.CharField(max_length=30, blank=True)
+    cascade = weakrel.WeakForeignKey(R, weakrel.CASCADE, null=True, related_name="+")
+    protect = weakrel.WeakForeignKey(R, weakrel.PROTECT, null=True, related_name="+")
+    restrict = weakrel.WeakForeignKey(R, weakrel.RESTRICT, null=True, related_name="+")
+    setnull = weakrel.WeakForeignKey(R, weakrel.SET_NULL, null=True, related_name="+")
+    setdefault = weakrel.WeakForeignKey(
+        R, weakrel.SET_DEFAULT, null=True, default=default_r, related_name="+"
+    )
+    donothing = weakrel.WeakForeignKey(R, weakrel.DO_NOTHING, null=True, related_name="+")
+    # A RESTRICT row may go when a CASCADE through another path takes it too.
+    cascade_owner = weakrel.WeakForeignKey(
+        R, models.CASCADE, null=True, related_name="owned_as"
+    )
+
+
+class UUIDTarget(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+
+
+class CharTarget(models.Model):
+    code = models.CharField(primary_key=True, max_length=10)
+
+
+class KeyHolder(models.Model):
+    uuid_target = weakrel.WeakForeignKey(
+        UUIDTarget, weakrel.CASCADE, null=True, related_name="holders"
+    )
+    char_target = weakrel.WeakForeignKey(
+        CharTarget, weakrel.CASCADE, null=True, related_name="holders"
+    )
+    product = weakrel.WeakForeignKey(
+        Product, weakrel.CASCADE, to_field="sku", null=True, related_name="holders"
+    )

@@ -1,0 +1,33 @@
+"""weakrel: relations between Django models that live in different databases.
+
+Public API::
+
+    import weakrel
+
+    class Order(models.Model):
+        customer = weakrel.WeakForeignKey(Customer, on_delete=weakrel.CASCADE)
+"""
+
+from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_DEFAULT, SET_NULL
+
+from weakrel.deletion import PULL
+from weakrel.enforcement import check_references
+from weakrel.exceptions import DanglingReferenceError, RelatedDatabaseError
+from weakrel.fields import WeakForeignKey, WeakOneToOneField
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CASCADE",
+    "DO_NOTHING",
+    "PROTECT",
+    "PULL",
+    "RESTRICT",
+    "SET_DEFAULT",
+    "SET_NULL",
+    "DanglingReferenceError",
+    "RelatedDatabaseError",
+    "WeakForeignKey",
+    "WeakOneToOneField",
+    "check_references",
+]

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import pre_save
+
+
+class WeakrelConfig(AppConfig):
+    name = "weakrel"
+    verbose_name = "Weak relations"
+    default_auto_field = "django.db.models.AutoField"
+
+    def ready(self) -> None:
+        from weakrel.enforcement import check_on_save
+
+        pre_save.connect(check_on_save, dispatch_uid="weakrel.enforcement.check_on_save")

@@ -1,0 +1,113 @@
+"""The existence check on save: no row is written with a weak key to nothing.
+
+One ``pre_save`` receiver for all models (connected in ``WeakrelConfig.ready``) looks
+up the weak keys of the model being saved. ``bulk_create()`` and ``QuerySet.update()``
+send no ``pre_save`` and so are not checked; :func:`check_references` checks a batch
+of instances in one query per relation, for code that writes in bulk.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import router
+from django.db.models import Model
+
+from weakrel.exceptions import DanglingReferenceError
+from weakrel.routing import chunks, key_chunk_size
+
+_MISSING = object()
+
+
+def prepare_key(field, instance: Model) -> Any:
+    """Normalise the key of ``field`` on ``instance`` before it is written.
+
+    Picks up the key of a target that was assigned before it was saved, and converts
+    the raw value with the target field's ``to_python`` (``"3"`` becomes ``3``; a
+    malformed key raises ``ValidationError`` rather than a database error).
+    """
+    key = getattr(instance, field.attname)
+    cached = field.get_cached_value(instance, None)
+    if key is None and cached is not None:
+        key = field.key_of(cached)
+        if key is None:
+            raise ValueError(
+                f"save() prohibited to prevent data loss due to unsaved related object "
+                f"'{field.name}'."
+            )
+    if key is not None:
+        key = field.to_python(key)
+    instance.__dict__[field.attname] = key
+    return key
+
+
+def _known_to_exist(field, instance: Model, key: Any) -> bool:
+    cached = field.get_cached_value(instance, None)
+    return cached is not None and not cached._state.adding and field.key_of(cached) == key
+
+
+def dangling(field, instance: Model, key: Any, db: str) -> DanglingReferenceError:
+    target = field.related_model
+    return DanglingReferenceError(
+        f"{field.model.__name__}.{field.name}: no {target.__name__} with "
+        f"{field.target_field.name}={key!r} in database {db!r}.",
+        model=field.model,
+        field=field,
+        value=key,
+        database=db,
+    )
+
+
+def check_instance(instance: Model, update_fields: Iterable[str] | None = None) -> None:
+    from weakrel.fields import get_weak_fields
+
+    for field in get_weak_fields(type(instance)):
+        if update_fields is not None and not (
+            field.name in update_fields or field.attname in update_fields
+        ):
+            continue
+        key = prepare_key(field, instance)
+        if key is None or not field.enforce or _known_to_exist(field, instance, key):
+            continue
+        queryset = field.target_queryset(instance=instance)
+        if not queryset.filter(**{field.target_field.attname: key}).exists():
+            raise dangling(field, instance, key, queryset.db)
+
+
+def check_references(instances: Iterable[Model]) -> None:
+    """Raise ``DanglingReferenceError`` if any weak key of ``instances`` names nothing.
+
+    One query per weak relation (per database) for the whole batch: call it before
+    ``bulk_create()`` or after a bulk ``update()`` of weak keys.
+    """
+    from weakrel.fields import get_weak_fields
+
+    instances = list(instances)
+    if not instances:
+        return
+    for field in get_weak_fields(type(instances[0])):
+        if not field.enforce:
+            continue
+        by_db: dict[str, dict[Any, Model]] = defaultdict(dict)
+        for instance in instances:
+            key = prepare_key(field, instance)
+            if key is not None and not _known_to_exist(field, instance, key):
+                db = router.db_for_read(field.related_model, instance=instance)
+                by_db[db].setdefault(key, instance)
+        attname = field.target_field.attname
+        for db, wanted in by_db.items():
+            keys = field.related_model._base_manager.using(db).values_list(attname, flat=True)
+            found = set()
+            for chunk in chunks(list(wanted), key_chunk_size(db)):
+                found.update(keys.filter(**{f"{attname}__in": chunk}))
+            for key, instance in wanted.items():
+                if key not in found:
+                    raise dangling(field, instance, key, db)
+
+
+def check_on_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    """``pre_save`` receiver; fixtures (``raw``) load as they are, like Django's."""
+    if not raw:
+        check_instance(instance, update_fields)

@@ -1,0 +1,30 @@
+"""Errors weakrel raises where Django's own would not fit."""
+
+from django.db import IntegrityError
+
+
+class DanglingReferenceError(IntegrityError):
+    """A weak key names a row that does not exist in the target's database.
+
+    A subclass of :class:`django.db.IntegrityError`, so code that already handles a
+    broken foreign key constraint handles a broken weak reference the same way.
+    """
+
+    def __init__(self, message: str, *, model=None, field=None, value=None, database=None):
+        super().__init__(message)
+        self.model = model
+        self.field = field
+        self.value = value
+        self.database = database
+
+
+class RelatedDatabaseError(Exception):
+    """A weak relation could not be followed because its database failed.
+
+    Raised from the original database error (``__cause__``) so that the alias that is
+    down is named in the message, not hidden in a driver traceback.
+    """
+
+    def __init__(self, message: str, *, alias: str | None = None):
+        super().__init__(message)
+        self.alias = alias

@@ -1,0 +1,199 @@
+"""Filtering through a weak relation without a cross-database join.
+
+``Order.objects.filter(customer__name__startswith="A")`` reaches the key column
+``customer_id``; Django then asks the field for a transform named ``name``. weakrel
+answers with a :class:`RelatedPath`, which collects the rest of the path and, as the
+final lookup, a :class:`RemoteLookup`: when the query is compiled it asks Customer's
+database for the matching keys (``Customer.objects.filter(name__startswith="A")``)
+and becomes ``customer_id IN (...)``. The reverse direction,
+``Customer.objects.filter(orders__total__gt=100)``, runs the same way from the
+target's key column.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db import models, router
+from django.db.models.lookups import In, Lookup, Transform
+from django.db.models.sql.query import Query
+
+from weakrel.routing import key_chunk_size
+
+
+def keys_in_sql(compiler, connection, column, field, keys: list[Any]) -> tuple[str, list]:
+    """SQL for ``column IN (keys)``, with one parameter per key while they fit.
+
+    Past the backend's parameter limit the list goes as a single parameter:
+    a JSON array on SQLite (``json_each``), an array on PostgreSQL. MySQL and MariaDB
+    interpolate parameters client-side, so a long plain ``IN`` list is fine there.
+    """
+    if not keys:
+        raise EmptyResultSet
+    lhs_sql, lhs_params = compiler.compile(column)
+    values = [field.get_db_prep_value(key, connection, prepared=True) for key in keys]
+    if len(values) > key_chunk_size(connection.alias):
+        if connection.vendor == "sqlite":
+            return f"{lhs_sql} IN (SELECT value FROM json_each(%s))", [
+                *lhs_params,
+                json.dumps(values, default=str),
+            ]
+        if connection.vendor == "postgresql":
+            return f"{lhs_sql} = ANY(%s)", [*lhs_params, values]
+    placeholders = ", ".join(["%s"] * len(values))
+    return f"{lhs_sql} IN ({placeholders})", [*lhs_params, *values]
+
+
+class WeakIn(In):
+    """``customer__in=[...]``: model instances become keys, a queryset of targets is
+    evaluated in its own database first (never embedded as a cross-database subquery).
+    """
+
+    def get_prep_lookup(self):
+        if isinstance(self.rhs, Query):
+            # Django has already turned the queryset into a subquery; run it on its own.
+            query = self.rhs.clone()
+            query.subquery = False
+            queryset = models.QuerySet(model=query.model, query=query, using=query._db)
+            if not query.has_select_fields:
+                target = self.lhs.output_field.target_field
+                queryset = queryset.values_list(target.attname, flat=True)
+            self.rhs = [row[0] if isinstance(row, tuple) else row for row in queryset.order_by()]
+        return super().get_prep_lookup()
+
+
+class KeyTransform(Transform):
+    """``customer__pk`` / ``customer__id``: the key column itself, no remote query."""
+
+    lookup_name = "pk"
+
+    def as_sql(self, compiler, connection):
+        return compiler.compile(self.lhs)
+
+    @property
+    def output_field(self):
+        return self.lhs.output_field
+
+
+class _RemoteOutput:
+    """``output_field`` of a :class:`RelatedPath`: answers Django's lookup questions."""
+
+    def __init__(self, path: RelatedPath) -> None:
+        self.path = path
+
+    def get_lookup(self, name: str):
+        return partial(RemoteLookup, lookup_name=name)
+
+    def get_transform(self, name: str):
+        return partial(RelatedPath, name=name)
+
+    def get_db_converters(self, connection):
+        return []
+
+
+class RelatedPath(Transform):
+    """Part of a lookup path that continues on the other side of a weak relation."""
+
+    def __init__(self, lhs, name: str, *, remote_model=None, key_attname=None) -> None:
+        super().__init__(lhs)
+        self.lookup_name = name
+        if isinstance(lhs, RelatedPath):
+            self.column = lhs.column
+            self.column_field = lhs.column_field
+            self.remote_model = lhs.remote_model
+            self.key_attname = lhs.key_attname
+            self.names = [*lhs.names, name]
+        else:
+            self.column = lhs
+            self.column_field = lhs.output_field
+            self.remote_model = remote_model
+            self.key_attname = key_attname
+            self.names = [name]
+
+    @property
+    def output_field(self):
+        return _RemoteOutput(self)
+
+    def get_lookup(self, name: str):
+        return partial(RemoteLookup, lookup_name=name)
+
+    def get_transform(self, name: str):
+        return partial(RelatedPath, name=name)
+
+    def remote_keys(self, lookup_name: str, value: Any):
+        """The remote queryset of keys that satisfy ``<path>__<lookup_name>=value``."""
+        model = self.remote_model
+        lookup = "__".join([*self.names, lookup_name])
+        db = router.db_for_read(model)
+        return (
+            model._base_manager.using(db)
+            .filter(**{lookup: value})
+            .order_by()
+            .values_list(self.key_attname, flat=True)
+            .distinct()
+        )
+
+    def as_sql(self, compiler, connection):  # pragma: no cover - always under a lookup
+        raise TypeError("A path through a weak relation needs a lookup at its end.")
+
+
+class RemoteLookup(Lookup):
+    """The end of a path through a weak relation: ``key IN (<keys from elsewhere>)``."""
+
+    can_use_none_as_rhs = True
+    prepare_rhs = False
+
+    def __init__(self, lhs: RelatedPath, rhs: Any, *, lookup_name: str) -> None:
+        self.lookup_name = lookup_name
+        super().__init__(lhs, rhs)
+        # Built now so a bad field name fails in filter(), not when the query runs.
+        self.remote = lhs.remote_keys(lookup_name, rhs)
+
+    def get_prep_lookup(self):
+        return self.rhs
+
+    def get_db_prep_lookup(self, value, connection):
+        return ("%s", [value])
+
+    def as_sql(self, compiler, connection):
+        keys = [key for key in self.remote if key is not None]
+        return keys_in_sql(compiler, connection, self.lhs.column, self.lhs.column_field, keys)
+
+
+def related_path(name: str):
+    """Transform factory for ``<weak key>__<name>`` (the forward direction)."""
+
+    def build(lhs):
+        field = lhs.output_field
+        return RelatedPath(
+            lhs,
+            name,
+            remote_model=field.related_model,
+            key_attname=field.target_field.attname,
+        )
+
+    return build
+
+
+def reverse_path(name: str):
+    """Transform factory for ``<related query name>__<name>`` (from the target)."""
+
+    def build(lhs):
+        rel = lhs.output_field
+        return _ReversePath(
+            lhs, name, remote_model=rel.related_model, key_attname=rel.field.attname
+        )
+
+    return build
+
+
+class _ReversePath(RelatedPath):
+    """A reverse path's column holds the target's key, prepared by the target field."""
+
+    def __init__(self, lhs, name: str, **kwargs: Any) -> None:
+        super().__init__(lhs, name, **kwargs)
+        if not isinstance(lhs, RelatedPath):
+            self.column_field = lhs.output_field.field.target_field

@@ -1,0 +1,97 @@
+"""Which database a weak relation reads from, and how many keys one query may carry.
+
+Every read goes through ``router.db_for_read(model, instance=...)`` and every write
+through ``router.db_for_write``, the way Django's related managers route. Key lists
+are sent as one ``IN (...)`` and split only past the backend's real parameter limit.
+"""
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from django.db import connections
+
+# Parameters left free for the rest of the statement (a Prefetch queryset's own filters).
+RESERVED_PARAMS = 256
+# PostgreSQL's wire protocol and MariaDB's prepared statements both stop at 65,535.
+PROTOCOL_PARAM_LIMIT = 65535
+
+_limits: dict[str, int] = {}
+
+
+def max_params(alias: str) -> int:
+    """Most bound parameters one statement may carry on ``alias``.
+
+    SQLite reports its compiled-in limit at run time (32,766 on current builds);
+    Django's ``max_query_params = 999`` for SQLite is only a conservative default.
+    """
+    if alias not in _limits:
+        connection = connections[alias]
+        if connection.vendor == "sqlite":
+            connection.ensure_connection()
+            limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        else:
+            limit = connection.features.max_query_params or PROTOCOL_PARAM_LIMIT
+        _limits[alias] = limit
+    return _limits[alias]
+
+
+def key_chunk_size(alias: str) -> int:
+    return max(max_params(alias) - RESERVED_PARAMS, 1)
+
+
+def chunks(keys: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(keys), size):
+        yield keys[start : start + size]
+
+
+class ChunkedQuerySet:
+    """A queryset filtered on ``lookup__in=keys``, run as several queries when ``keys``
+    holds more values than one statement may bind.
+
+    It stands in for a QuerySet where Django only iterates the result
+    (``prefetch_related_objects``), keeping ``_prefetch_related_lookups`` so nested
+    prefetches still apply to the combined result.
+    """
+
+    def __init__(self, queryset, lookup: str, keys: Sequence[Any], size: int):
+        self._queryset = queryset
+        self._lookup = lookup
+        self._keys = keys
+        self._size = size
+        self._prefetch_related_lookups = queryset._prefetch_related_lookups
+        self._result_cache: list | None = None
+
+    @property
+    def model(self):
+        return self._queryset.model
+
+    @property
+    def db(self) -> str:
+        return self._queryset.db
+
+    def _fetch_all(self) -> None:
+        if self._result_cache is None:
+            base = self._queryset._chain()
+            base._prefetch_related_lookups = ()
+            results: list = []
+            for chunk in chunks(self._keys, self._size):
+                results.extend(base.filter(**{self._lookup: chunk}))
+            self._result_cache = results
+
+    def __iter__(self):
+        self._fetch_all()
+        return iter(self._result_cache)
+
+    def __len__(self) -> int:
+        self._fetch_all()
+        return len(self._result_cache)
+
+
+def filter_in(queryset, lookup: str, keys: Iterable[Any]):
+    """``queryset.filter(<lookup>__in=keys)``, chunked past the parameter limit."""
+    keys = list(keys)
+    size = key_chunk_size(queryset.db)
+    if len(keys) <= size:
+        return queryset.filter(**{f"{lookup}__in": keys})
+    return ChunkedQuerySet(queryset, f"{lookup}__in", keys, size)

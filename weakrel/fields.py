@@ -90,6 +90,8 @@ class WeakForeignKey(FieldCacheMixin, models.Field):
     """
 
     empty_strings_allowed = False
+    # Read by Django's schema editor: weak keys never get a database constraint.
+    db_constraint = False
     one_to_one_relation = False
     forward_descriptor_class = ForwardWeakDescriptor
     reverse_descriptor_class = ReverseWeakManyDescriptor
@@ -526,7 +528,7 @@ class _ReverseRemote:
         self.model = label
 
 
-class ReverseWeakRelation(models.Field):
+class ReverseWeakRelation(FieldCacheMixin, models.Field):
     """The target's side of a weak relation, added as a private field.
 
     It makes ``Customer.objects.filter(orders__total__gt=1)`` resolvable (the path is
@@ -546,6 +548,7 @@ class ReverseWeakRelation(models.Field):
     def __init__(self, field: WeakForeignKey) -> None:
         self.field = field
         super().__init__(
+            auto_created=True,
             editable=False,
             serialize=False,
             blank=True,
@@ -556,6 +559,10 @@ class ReverseWeakRelation(models.Field):
     @property
     def related_model(self) -> type[models.Model]:
         return self.field.model
+
+    @property
+    def cache_name(self) -> str:
+        return self.field.accessor_name
 
     def get_attname_column(self):
         return self.get_attname(), None

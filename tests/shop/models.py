@@ -81,9 +81,7 @@ class A(models.Model):
     )
     donothing = weakrel.WeakForeignKey(R, weakrel.DO_NOTHING, null=True, related_name="+")
     # A RESTRICT row may go when a CASCADE through another path takes it too.
-    cascade_owner = weakrel.WeakForeignKey(
-        R, models.CASCADE, null=True, related_name="owned_as"
-    )
+    cascade_owner = weakrel.WeakForeignKey(R, models.CASCADE, null=True, related_name="owned_as")
 
 
 class UUIDTarget(models.Model):

@@ -208,9 +208,7 @@ def test_column_type_follows_the_target_key():
     conn = connections["orders"]
     holder = KeyHolder._meta
     assert holder.get_field("char_target").db_type(conn) == CharTarget._meta.pk.db_type(conn)
-    assert holder.get_field("product").db_type(conn) == Product._meta.get_field("sku").db_type(
-        conn
-    )
+    assert holder.get_field("product").db_type(conn) == Product._meta.get_field("sku").db_type(conn)
     assert Order._meta.get_field("customer").db_type(conn) == Customer._meta.pk.rel_db_type(conn)
 
 

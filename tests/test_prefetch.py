@@ -13,9 +13,7 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 
 @pytest.fixture
 def shop():
-    products = Product.objects.bulk_create(
-        [Product(name=f"p{i}", sku=f"S{i}") for i in range(3)]
-    )
+    products = Product.objects.bulk_create([Product(name=f"p{i}", sku=f"S{i}") for i in range(3)])
     customers = Customer.objects.bulk_create([Customer(name=f"c{i}") for i in range(5)])
     for customer in customers:
         for n in range(2):
@@ -39,9 +37,7 @@ def per_alias(django_assert_num_queries, counts):
 def test_nested_prefetch_across_three_databases(shop, n_customers, django_assert_num_queries):
     with per_alias(django_assert_num_queries, {"default": 1, "orders": 2, "third": 1}):
         customers = list(
-            Customer.objects.order_by("pk")[:n_customers].prefetch_related(
-                "orders__lines__product"
-            )
+            Customer.objects.order_by("pk")[:n_customers].prefetch_related("orders__lines__product")
         )
         names = [
             line.product.name

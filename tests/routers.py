@@ -28,3 +28,18 @@ class ModelRouter:
             return None
         label = f"{app_label}.{model_name}"
         return settings.WEAKREL_TEST_ROUTES.get(label, "default") == db
+
+
+class RecordingRouter:
+    """Has no opinion, but remembers each question, to prove a code path asked."""
+
+    calls: list[tuple[str, str, object]] = []
+
+    def _record(self, method, model, hints):
+        self.calls.append((method, model._meta.label, hints.get("instance")))
+
+    def db_for_read(self, model, **hints):
+        self._record("read", model, hints)
+
+    def db_for_write(self, model, **hints):
+        self._record("write", model, hints)

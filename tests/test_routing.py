@@ -1,0 +1,87 @@
+"""Routers decide every read and write; an explicit using() wins."""
+
+import pytest
+from django.db import DatabaseError, connections
+from django.test import override_settings
+
+from tests.routers import RecordingRouter
+from tests.shop.models import Customer, Order, Profile
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+@pytest.fixture
+def recorded():
+    RecordingRouter.calls = []
+    with override_settings(
+        DATABASE_ROUTERS=["tests.routers.RecordingRouter", "tests.routers.ModelRouter"]
+    ):
+        yield RecordingRouter.calls
+
+
+def asked(calls, method, label, instance):
+    return any(c == (method, label, instance) for c in calls)
+
+
+def test_forward_access_asks_db_for_read_with_the_instance(recorded):
+    ada = Customer.objects.create(name="Ada")
+    order = Order.objects.get(pk=Order.objects.create(customer=ada).pk)
+    recorded.clear()
+    assert order.customer == ada
+    assert asked(recorded, "read", "shop.Customer", order)
+
+
+def test_save_check_asks_db_for_read_of_the_target(recorded):
+    ada = Customer.objects.create(name="Ada")
+    order = Order(customer_id=ada.pk)
+    recorded.clear()
+    order.save()
+    assert asked(recorded, "read", "shop.Customer", order)
+    assert asked(recorded, "write", "shop.Order", order)
+
+
+def test_related_manager_routes_reads_and_writes(recorded):
+    ada = Customer.objects.create(name="Ada")
+    recorded.clear()
+    ada.orders.create(total=1)
+    assert asked(recorded, "write", "shop.Order", ada)
+    recorded.clear()
+    list(ada.orders.all())
+    assert asked(recorded, "read", "shop.Order", ada)
+    recorded.clear()
+    Profile.objects.create(customer=ada)
+    ada.refresh_from_db()
+    recorded.clear()
+    ada.profile  # noqa: B018
+    assert asked(recorded, "read", "shop.Profile", ada)
+
+
+def test_cascade_asks_db_for_write_of_the_dependents(recorded):
+    ada = Customer.objects.create(name="Ada")
+    Order.objects.create(customer=ada)
+    recorded.clear()
+    ada.delete()
+    assert asked(recorded, "write", "shop.Order", ada)
+
+
+def test_prefetch_asks_db_for_read(recorded):
+    ada = Customer.objects.create(name="Ada")
+    Order.objects.create(customer=ada)
+    recorded.clear()
+    customers = list(Customer.objects.prefetch_related("orders"))
+    assert any(c[:2] == ("read", "shop.Order") and c[2] in customers for c in recorded)
+
+
+def test_allow_migrate_puts_each_table_in_one_database():
+    tables = {alias: set(connections[alias].introspection.table_names()) for alias in connections}
+    assert "shop_order" in tables["orders"] and "shop_order" not in tables["default"]
+    assert "shop_customer" in tables["default"] and "shop_customer" not in tables["orders"]
+    assert "shop_profile" in tables["third"] and "shop_profile" not in tables["default"]
+
+
+def test_explicit_using_beats_the_router():
+    ada = Customer.objects.create(name="Ada")
+    Order.objects.create(customer=ada)
+    assert ada.orders.db_manager("orders").count() == 1
+    with pytest.raises(DatabaseError):  # the table only exists in "orders"
+        list(ada.orders.using("default").all())

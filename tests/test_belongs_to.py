@@ -154,12 +154,11 @@ def test_full_clean_accepts_an_existing_key(ada):
     Order(customer_id=ada.pk).full_clean()
 
 
-def test_enforce_false_skips_the_check():
-    from django.db import models
-
-    field = weakrel.WeakForeignKey(Customer, models.CASCADE, enforce=False)
-    assert field.enforce is False
-    assert field.deconstruct()[3]["enforce"] is False
+def test_enforce_false_skips_the_check(django_assert_num_queries):
+    with django_assert_num_queries(0, using="third"):
+        holder = KeyHolder.objects.create(unchecked_id=777)
+    assert KeyHolder.objects.get(pk=holder.pk).unchecked_id == 777
+    assert KeyHolder._meta.get_field("unchecked").deconstruct()[3]["enforce"] is False
 
 
 def test_string_key_is_converted_with_the_target_to_python(ada):

@@ -122,3 +122,11 @@ def test_more_keys_than_one_statement_may_bind(django_assert_num_queries):
     Order.objects.create(customer=customers[-1], total=1)
     with django_assert_num_queries(1, using="orders"):
         assert Order.objects.filter(customer__name="many").count() == 1
+
+
+def test_select_related_never_joins_a_weak_key(people):
+    assert Order.objects.select_related().count() == 4
+    assert len(list(Order.objects.select_related())) == 4
+    assert "JOIN" not in str(Order.objects.select_related().query).upper()
+    with pytest.raises(FieldError, match="Non-relational field given in select_related"):
+        list(Order.objects.select_related("customer"))

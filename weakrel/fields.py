@@ -54,7 +54,6 @@ class WeakRel:
     ``field.on_delete``), so Django never acts on another database by itself.
     """
 
-    parent_link = False
     through = None
     multiple = True
     symmetrical = False
@@ -80,6 +79,16 @@ class WeakRel:
         return bool(self.related_name) and self.related_name[-1] == "+"
 
     hidden = property(is_hidden)
+
+    @property
+    def parent_link(self) -> bool:
+        """True on a model class, so a bare ``select_related()`` never joins a weak key.
+
+        Django's compiler skips relations marked as parent links. The migration
+        autodetector reads unbound clones of the field, where this stays False, so a
+        migration still depends on the one that creates the target.
+        """
+        return hasattr(self.field, "model")
 
 
 class WeakForeignKey(FieldCacheMixin, models.Field):

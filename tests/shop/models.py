@@ -102,3 +102,6 @@ class KeyHolder(models.Model):
     product = weakrel.WeakForeignKey(
         Product, weakrel.CASCADE, to_field="sku", null=True, related_name="holders"
     )
+    unchecked = weakrel.WeakForeignKey(
+        Product, weakrel.DO_NOTHING, null=True, enforce=False, related_name="+"
+    )

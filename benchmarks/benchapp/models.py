@@ -1,0 +1,33 @@
+"""Benchmark models: the same shop twice, once weak across two databases, once native."""
+
+from django.db import models
+
+import weakrel
+
+
+class WCustomer(models.Model):  # database "default"
+    name = models.CharField(max_length=50)
+
+
+class WOrder(models.Model):  # database "orders"
+    customer = weakrel.WeakForeignKey(WCustomer, weakrel.CASCADE, related_name="orders")
+    total = models.IntegerField()
+
+
+class WLine(models.Model):  # database "orders"
+    order = weakrel.WeakForeignKey(WOrder, weakrel.CASCADE, related_name="lines")
+    quantity = models.IntegerField()
+
+
+class NCustomer(models.Model):  # database "native"
+    name = models.CharField(max_length=50)
+
+
+class NOrder(models.Model):
+    customer = models.ForeignKey(NCustomer, models.CASCADE, related_name="orders")
+    total = models.IntegerField()
+
+
+class NLine(models.Model):
+    order = models.ForeignKey(NOrder, models.CASCADE, related_name="lines")
+    quantity = models.IntegerField()

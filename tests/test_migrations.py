@@ -74,6 +74,17 @@ def test_autodetector_makes_the_dependent_app_wait_for_the_target():
     )
 
 
+def test_autodetector_sees_no_change_in_an_unchanged_project():
+    from django.apps import apps
+
+    state = ProjectState.from_apps(apps)
+    questioner = MigrationQuestioner(specified_apps={"shop"}, dry_run=True)
+    changes = MigrationAutodetector(state, ProjectState.from_apps(apps), questioner).changes(
+        graph=MigrationGraph()
+    )
+    assert changes == {}
+
+
 @pytest.mark.django_db(databases="__all__")
 def test_no_constraint_in_the_database():
     connection = connections["orders"]

@@ -132,6 +132,7 @@ class WeakForeignKey(FieldCacheMixin, models.Field):
             )
         self.on_delete = on_delete
         self.enforce = enforce
+        self.to_fields = (to_field,)
         kwargs["rel"] = WeakRel(self, to, to_field, related_name, related_query_name, on_delete)
         super().__init__(null=null, blank=blank, db_index=db_index, **kwargs)
         # A column of keys, not a relation Django should join through or cascade on.
@@ -186,7 +187,8 @@ class WeakForeignKey(FieldCacheMixin, models.Field):
         # Read by Django's deletion Collector when it defers unneeded columns.
         return (self.target_field,)
 
-    # Read by QuerySet._known_related_objects: the key lives in this field's attname.
+    # Read by QuerySet._known_related_objects (the key lives in this field's attname) and
+    # by the migration autodetector, which renames them like a ForeignObject's.
     from_fields = ("self",)
 
     @property

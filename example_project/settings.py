@@ -1,0 +1,107 @@
+"""Settings of the example project: a shop split across two databases.
+
+Customers and products live in ``default``, orders, order lines and profiles in
+``orders`` (see ``routers.py``). By default both are SQLite files next to
+``manage.py``; ``WEAKREL_DB=postgres-mariadb`` puts ``default`` on PostgreSQL and
+``orders`` on MariaDB, both at 127.0.0.1.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+SECRET_KEY = "weakrel-example-not-secret"
+DEBUG = True
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "weakrel",
+    "example_project.shop",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "example_project.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "example_project.wsgi.application"
+
+
+def _databases(pair: str) -> dict:
+    if pair == "sqlite":
+        directory = Path(os.environ.get("WEAKREL_EXAMPLE_SQLITE_DIR", BASE_DIR))
+        return {
+            alias: {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": directory / f"example_{alias}.sqlite3",
+            }
+            for alias in ("default", "orders")
+        }
+    if pair == "postgres-mariadb":
+        return {
+            "default": {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": "weakrel_example_default",
+                "HOST": "127.0.0.1",
+                "PORT": "5432",
+                "USER": "postgres",
+                "PASSWORD": "",
+            },
+            "orders": {
+                "ENGINE": "django.db.backends.mysql",
+                "NAME": "weakrel_example_orders",
+                "HOST": "127.0.0.1",
+                "PORT": "3306",
+                "USER": "root",
+                "PASSWORD": "",
+                "OPTIONS": {"charset": "utf8mb4"},
+            },
+        }
+    raise ValueError(f"WEAKREL_DB must be 'sqlite' or 'postgres-mariadb', not {pair!r}")
+
+
+DATABASES = _databases(os.environ.get("WEAKREL_DB", "sqlite"))
+DATABASE_ROUTERS = ["example_project.routers.ShopRouter"]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+USE_I18N = True
+
+STATIC_URL = "static/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+}

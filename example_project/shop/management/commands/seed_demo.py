@@ -1,0 +1,75 @@
+"""``manage.py seed_demo``: fill both databases with a small, repeatable shop."""
+
+import random
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+
+from example_project.shop.models import Customer, Order, OrderLine, Product, Profile
+
+PRODUCTS = [
+    ("Espresso beans", "COF-001", "12.50"),
+    ("Filter beans", "COF-002", "10.90"),
+    ("Green tea", "TEA-001", "7.20"),
+    ("Earl Grey", "TEA-002", "6.80"),
+    ("Ceramic mug", "MUG-001", "9.00"),
+    ("Travel mug", "MUG-002", "18.00"),
+    ("Hand grinder", "GRD-001", "45.00"),
+    ("Pour-over kettle", "KTL-001", "39.00"),
+]
+FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken", "Radia", "Linus"]
+LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson"]
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo customers and products (database 'default') and their orders, "
+        "order lines and profiles (database 'orders'). Running it again adds nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--customers", type=int, default=20, help="How many customers.")
+
+    def handle(self, *args, customers: int, **options):
+        products = [
+            Product.objects.get_or_create(
+                sku=sku, defaults={"name": name, "price": Decimal(price)}
+            )[0]
+            for name, sku, price in PRODUCTS
+        ]
+        created = {"customers": 0, "orders": 0, "lines": 0, "profiles": 0}
+        for i in range(customers):
+            name = f"{FIRST[i % len(FIRST)]} {LAST[i % len(LAST)]}"
+            customer, new = Customer.objects.get_or_create(
+                email=f"customer{i + 1}@example.com", defaults={"name": name}
+            )
+            created["customers"] += new
+            if i % 3 != 2:
+                _, new = Profile.objects.get_or_create(
+                    customer=customer, defaults={"bio": f"{name} likes good coffee."}
+                )
+                created["profiles"] += new
+            if customer.orders.exists():
+                continue
+            # Seeded per customer: a customer drawn without orders stays without.
+            rng = random.Random(i)
+            for _ in range(rng.randint(0, 3)):
+                order = customer.orders.create()
+                total = Decimal("0")
+                for product in rng.sample(products, rng.randint(1, 3)):
+                    quantity = rng.randint(1, 4)
+                    order.lines.create(product=product, quantity=quantity)
+                    total += product.price * quantity
+                    created["lines"] += 1
+                order.total = total
+                order.save(update_fields=["total"])
+                created["orders"] += 1
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"default: {Customer.objects.count()} customers, {Product.objects.count()} "
+                f"products; orders: {Order.objects.count()} orders, "
+                f"{OrderLine.objects.count()} order lines, {Profile.objects.count()} profiles "
+                f"(created now: {created['customers']} customers, {created['orders']} orders, "
+                f"{created['lines']} lines, {created['profiles']} profiles)."
+            )
+        )

@@ -66,6 +66,19 @@ class WeakIn(In):
             self.rhs = [row[0] if isinstance(row, tuple) else row for row in rows]
         return super().get_prep_lookup()
 
+    def process_rhs(self, compiler, connection):
+        internal = self.lhs.output_field.get_internal_type()
+        if self.rhs_is_direct_value() and internal in connection.ops.integer_field_ranges:
+            # As Django's integer lookups do: a key the column cannot hold matches nothing.
+            low, high = connection.ops.integer_field_range(internal)
+            self.rhs = [
+                value
+                for value in self.rhs
+                if not isinstance(value, int)
+                or ((low is None or value >= low) and (high is None or value <= high))
+            ]
+        return super().process_rhs(compiler, connection)
+
 
 class KeyTransform(Transform):
     """``customer__pk`` / ``customer__id``: the key column itself, no remote query."""

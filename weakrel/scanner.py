@@ -258,10 +258,9 @@ class RelationScan:
                     if any(k in missing for k in scan_keys(self.field, value))
                 ]
                 finding.orphans += len(orphan_rows)
-                for key in sorted(missing, key=str):
-                    if len(finding.sample) >= SAMPLE_SIZE:
-                        break
-                    finding.sample.append(key)
+                room = SAMPLE_SIZE - len(finding.sample)
+                if room > 0:
+                    finding.sample.extend(_sorted(missing)[:room])
                 if self.repair:
                     finding.repaired += self.apply(self.repair, orphan_rows, missing)
             yield finding.scanned
@@ -329,6 +328,13 @@ _REPAIRS: dict[str, Callable[[RelationScan, Any, set], int]] = {
     "default": RelationScan._default,
     "pull": RelationScan._pull,
 }
+
+
+def _sorted(keys: set) -> list:
+    try:
+        return sorted(keys)
+    except TypeError:
+        return sorted(keys, key=str)
 
 
 def _exact_comparison(alias: str, keys: set) -> bool:

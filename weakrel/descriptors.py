@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
 
-from weakrel.routing import filter_in
+from weakrel.routing import database_errors, prefetch_in
 
 if TYPE_CHECKING:
     from weakrel.fields import ReverseWeakRelation, WeakForeignKey
@@ -81,7 +81,7 @@ class ForwardWeakDescriptor:
         rel_obj_attr = attrgetter(field.target_field.attname)
         keys = {instance_attr(instance) for instance in instances}
         keys.discard(None)
-        queryset = filter_in(queryset, field.target_field.name, keys)
+        queryset = prefetch_in(queryset, field.target_field.name, keys)
         return queryset, rel_obj_attr, instance_attr, True, field.cache_name, False
 
     def __get__(self, instance: Model | None, cls=None):
@@ -100,7 +100,8 @@ class ForwardWeakDescriptor:
         else:
             qs = self.get_queryset(instance=instance)
             try:
-                obj = qs.get(**{field.target_field.attname: key})
+                with database_errors(qs.db, f"reading {field.model.__name__}.{field.name}"):
+                    obj = qs.get(**{field.target_field.attname: key})
             except field.related_model.DoesNotExist:
                 raise self.RelatedObjectDoesNotExist(
                     f"{field.model.__name__}.{field.name} points to "
@@ -174,7 +175,7 @@ class ReverseWeakOneDescriptor:
         instance_attr = attrgetter(field.target_field.attname)
         keys = {instance_attr(instance) for instance in instances}
         keys.discard(None)
-        queryset = filter_in(queryset, field.attname, keys)
+        queryset = prefetch_in(queryset, field.attname, keys)
         return queryset, rel_obj_attr, instance_attr, True, self.cache_name, False
 
     def __get__(self, instance: Model | None, cls=None):
@@ -189,7 +190,8 @@ class ReverseWeakOneDescriptor:
             if key is not None:
                 qs = self.get_queryset(instance=instance)
                 try:
-                    obj = qs.get(**{self.field.attname: key})
+                    with database_errors(qs.db, f"reading {self.cache_name}"):
+                        obj = qs.get(**{self.field.attname: key})
                 except self.field.model.DoesNotExist:
                     obj = None
                 else:

@@ -69,6 +69,11 @@ def check_instance(instance: Model, update_fields: Iterable[str] | None = None) 
         ):
             continue
         key = prepare_key(field, instance)
+        if key is None and not field.null:
+            # Said here rather than left to the database's NOT NULL error.
+            raise ValueError(
+                f"{type(instance).__name__}.{field.name} cannot be None: the field is not nullable."
+            )
         if key is None or not field.enforce or _known_to_exist(field, instance, key):
             continue
         queryset = field.target_queryset(instance=instance)

@@ -106,6 +106,8 @@ class WeakForeignKey(FieldCacheMixin, models.Field):
     reverse_descriptor_class = ReverseWeakManyDescriptor
     default_error_messages = {
         "invalid": _("%(model)s instance with %(field)s %(value)r does not exist."),
+        "invalid_key": _("%(value)r is not a valid key for %(model)s.%(field)s."),
+        "null_characters": _("A key for %(model)s may not contain null characters."),
     }
     description = _("Weak reference (type determined by related field)")
 
@@ -241,7 +243,28 @@ class WeakForeignKey(FieldCacheMixin, models.Field):
             return None
         if isinstance(value, models.Model):
             return self.key_of(value)
-        return self.target_field.to_python(value)
+        try:
+            key = self.target_field.to_python(value)
+        except (TypeError, ValueError, OverflowError) as exc:
+            # Django's fields let these through for some inputs (int(inf), bytes to UUID).
+            raise exceptions.ValidationError(
+                self.error_messages["invalid_key"],
+                code="invalid_key",
+                params={"value": value, **self._key_params()},
+            ) from exc
+        if isinstance(key, str) and "\x00" in key:
+            # PostgreSQL cannot even compare such a string; no database stores it as a key.
+            raise exceptions.ValidationError(
+                self.error_messages["null_characters"],
+                code="null_characters",
+                params={"value": value, **self._key_params()},
+            )
+        return key
+
+    def _key_params(self) -> dict[str, str]:
+        target = self.related_model
+        name = target._meta.object_name if not isinstance(target, str) else target
+        return {"model": name, "field": self.target_field.name}
 
     def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
@@ -254,7 +277,16 @@ class WeakForeignKey(FieldCacheMixin, models.Field):
             value = self.get_prep_value(value)
         if value is None:
             return None
-        return self.target_field.get_db_prep_value(value, connection, prepared=True)
+        value = self.target_field.get_db_prep_value(value, connection, prepared=True)
+        internal = self.get_internal_type()
+        if isinstance(value, int) and internal in connection.ops.integer_field_ranges:
+            low, high = connection.ops.integer_field_range(internal)
+            if (low is not None and value < low) or (high is not None and value > high):
+                raise ValueError(
+                    f"{self.model.__name__}.{self.name}: key {value} is out of range for "
+                    f"the key column on database {connection.alias!r} ({low} to {high})."
+                )
+        return value
 
     def get_default(self) -> Any:
         value = super().get_default()
@@ -321,6 +353,9 @@ class WeakForeignKey(FieldCacheMixin, models.Field):
     def get_lookup(self, lookup_name: str):
         if lookup_name == "in":
             return lookups.WeakIn
+        if self.target_resolved and isinstance(self.target_field, models.IntegerField):
+            # Django's integer lookups: a key out of the column's range matches nothing.
+            return self.target_field.get_lookup(lookup_name)
         return super().get_lookup(lookup_name)
 
     def get_transform(self, name: str):

@@ -21,7 +21,7 @@ from django.db import models, router
 from django.db.models.lookups import In, Lookup, Transform
 from django.db.models.sql.query import Query
 
-from weakrel.routing import key_chunk_size
+from weakrel.routing import database_errors, key_chunk_size
 
 
 def keys_in_sql(compiler, connection, column, field, keys: list[Any]) -> tuple[str, list]:
@@ -61,8 +61,23 @@ class WeakIn(In):
             if not query.has_select_fields:
                 target = self.lhs.output_field.target_field
                 queryset = queryset.values_list(target.attname, flat=True)
-            self.rhs = [row[0] if isinstance(row, tuple) else row for row in queryset.order_by()]
+            with database_errors(queryset.db, f"reading {query.model._meta.label}"):
+                rows = list(queryset.order_by())
+            self.rhs = [row[0] if isinstance(row, tuple) else row for row in rows]
         return super().get_prep_lookup()
+
+    def process_rhs(self, compiler, connection):
+        internal = self.lhs.output_field.get_internal_type()
+        if self.rhs_is_direct_value() and internal in connection.ops.integer_field_ranges:
+            # As Django's integer lookups do: a key the column cannot hold matches nothing.
+            low, high = connection.ops.integer_field_range(internal)
+            self.rhs = [
+                value
+                for value in self.rhs
+                if not isinstance(value, int)
+                or ((low is None or value >= low) and (high is None or value <= high))
+            ]
+        return super().process_rhs(compiler, connection)
 
 
 class KeyTransform(Transform):
@@ -159,7 +174,8 @@ class RemoteLookup(Lookup):
         return ("%s", [value])
 
     def as_sql(self, compiler, connection):
-        keys = [key for key in self.remote if key is not None]
+        with database_errors(self.remote.db, f"reading {self.remote.model._meta.label}"):
+            keys = [key for key in self.remote if key is not None]
         return keys_in_sql(compiler, connection, self.lhs.column, self.lhs.column_field, keys)
 
 

@@ -15,7 +15,7 @@ from django.db import router, transaction
 from django.db.models import Model
 from django.utils.functional import cached_property
 
-from weakrel.routing import filter_in
+from weakrel.routing import prefetch_in
 
 if TYPE_CHECKING:
     from weakrel.fields import WeakForeignKey
@@ -83,7 +83,7 @@ def create_weak_reverse_manager(superclass: type, field: WeakForeignKey) -> type
             instance_attr = attrgetter(field.target_field.attname)
             by_key = {instance_attr(inst): inst for inst in instances}
             by_key.pop(None, None)
-            queryset = filter_in(queryset, field.attname, by_key)
+            queryset = prefetch_in(queryset, field.attname, by_key)
             # Each dependent gets its target cached, as Django's reverse managers do.
             for rel_obj in queryset:
                 if not field.is_cached(rel_obj):

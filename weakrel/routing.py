@@ -7,9 +7,12 @@ are sent as one ``IN (...)`` and split only past the backend's real parameter li
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connections
+
+from weakrel.exceptions import RelatedDatabaseError
 
 # Parameters left free for the rest of the statement (a Prefetch queryset's own filters).
 RESERVED_PARAMS = 256
@@ -34,6 +37,21 @@ def max_params(alias: str) -> int:
             limit = connection.features.max_query_params or PROTOCOL_PARAM_LIMIT
         _limits[alias] = limit
     return _limits[alias]
+
+
+@contextmanager
+def database_errors(alias: str, action: str) -> Iterator[None]:
+    """Re-raise a failure to reach ``alias`` as ``RelatedDatabaseError`` naming it.
+
+    Wraps the places where weakrel itself runs a query in another database, so that
+    "``orders`` is down" is what the caller reads, not a driver's connection error.
+    """
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        raise RelatedDatabaseError(
+            f"Database {alias!r} failed while {action}: {exc}", alias=alias
+        ) from exc
 
 
 def key_chunk_size(alias: str) -> int:
@@ -75,8 +93,9 @@ class ChunkedQuerySet:
             base = self._queryset._chain()
             base._prefetch_related_lookups = ()
             results: list = []
-            for chunk in chunks(self._keys, self._size):
-                results.extend(base.filter(**{self._lookup: chunk}))
+            with database_errors(base.db, f"reading {self.model._meta.label}"):
+                for chunk in chunks(self._keys, self._size):
+                    results.extend(base.filter(**{self._lookup: chunk}))
             self._result_cache = results
 
     def __iter__(self):
@@ -86,6 +105,14 @@ class ChunkedQuerySet:
     def __len__(self) -> int:
         self._fetch_all()
         return len(self._result_cache)
+
+
+def prefetch_in(queryset, lookup: str, keys: Iterable[Any]) -> ChunkedQuerySet:
+    """``filter_in()`` for ``get_prefetch_querysets()``: evaluated once, by Django's
+    prefetcher, with a database failure reported as ``RelatedDatabaseError``."""
+    with database_errors(queryset.db, f"reading {queryset.model._meta.label}"):
+        size = key_chunk_size(queryset.db)
+    return ChunkedQuerySet(queryset, f"{lookup}__in", list(keys), size)
 
 
 def filter_in(queryset, lookup: str, keys: Iterable[Any]):

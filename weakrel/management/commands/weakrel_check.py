@@ -1,0 +1,159 @@
+import json
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import ProtectedError, RestrictedError
+
+from weakrel.exceptions import RelatedDatabaseError
+from weakrel.scanner import FIXES, RelationScan, ScanError, weak_relations
+
+BAR_WIDTH = 30
+VERBS = {"delete": "deleted", "null": "set to NULL", "default": "set to default", "pull": "pulled"}
+
+
+class Command(BaseCommand):
+    help = (
+        "Finds weak keys whose target row does not exist (orphans) and, with --fix, "
+        "repairs them. Exits with status 1 when orphans were found."
+    )
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "relations",
+            nargs="*",
+            metavar="app_label[.Model[.field]]",
+            help="Weak relations to check; all of them by default.",
+        )
+        parser.add_argument(
+            "--format",
+            choices=("text", "json"),
+            default="text",
+            help="Output format of the result (default: text).",
+        )
+        parser.add_argument(
+            "--fix",
+            choices=FIXES,
+            help="Repair the orphans: delete the rows, set the key to NULL or to its "
+            "default, pull the key from a list (WeakReferencesMany), or apply each "
+            "relation's own on_delete.",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="With --fix: show what would change, change nothing.",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=None,
+            help="Rows read per query (default: settings.WEAKREL['CHECK_BATCH_SIZE']).",
+        )
+
+    def handle(self, *args, **options):
+        labels = options["relations"]
+        fix, dry_run, batch_size = options["fix"], options["dry_run"], options["batch_size"]
+        self.fix = fix
+        self.verbosity = options["verbosity"]
+        self.as_json = options["format"] == "json"
+        if dry_run and not fix:
+            raise CommandError("--dry-run only applies together with --fix.", returncode=2)
+        if batch_size is not None and batch_size < 1:
+            raise CommandError("--batch-size must be a positive integer.", returncode=2)
+        try:
+            scans = [
+                RelationScan(field, batch_size=batch_size, fix=fix, dry_run=dry_run)
+                for field in weak_relations(*labels)
+            ]
+        except ScanError as exc:
+            raise CommandError(str(exc), returncode=2) from exc
+
+        # Progress shares stdout with the result in text mode, as migrate's does; with
+        # --format=json stdout carries nothing but the JSON document.
+        self.progress_out = self.stderr if self.as_json else self.stdout
+        self.tty = self.progress_out.isatty()
+        findings = []
+        started = time.monotonic()
+        for relation_scan in scans:
+            try:
+                findings.append(self.run_scan(relation_scan))
+            except (RelatedDatabaseError, ScanError, ProtectedError, RestrictedError) as exc:
+                self.end_progress()
+                raise CommandError(f"{relation_scan.finding.relation}: {exc}") from exc
+
+        seconds = time.monotonic() - started
+        scanned = sum(f.scanned for f in findings)
+        orphans = sum(f.orphans for f in findings)
+        if self.as_json:
+            document = {
+                "relations": [f.as_dict() for f in findings],
+                "scanned": scanned,
+                "orphans": orphans,
+                "seconds": round(seconds, 3),
+            }
+            self.stdout.write(json.dumps(document, indent=2))
+        elif self.verbosity:
+            rate = f" ({scanned / seconds:,.0f} rows/s)" if seconds and scanned else ""
+            self.stdout.write(
+                f"Checked {len(findings)} weak relation(s), {scanned} rows in "
+                f"{seconds:.2f}s{rate}: {orphans} orphan(s)."
+            )
+        if orphans:
+            sys.exit(1)
+
+    # -- progress and result lines -----------------------------------------------------
+
+    def run_scan(self, relation_scan):
+        finding = relation_scan.finding
+        label = f"{finding.relation} ({finding.source_alias} -> {finding.target_alias})"
+        total = relation_scan.total() if self.verbosity else 0
+        self.progress(label, 0, total)
+        step = max(total // 10, 1)
+        next_line = step
+        for scanned in relation_scan.batches():
+            if self.tty or scanned >= next_line:
+                self.progress(label, scanned, total)
+                next_line = (scanned // step + 1) * step
+        self.end_progress()
+        if not self.as_json:
+            self.stdout.write(self.result_line(finding), self.result_style(finding))
+        return finding
+
+    def progress(self, label, scanned, total):
+        if not self.verbosity:
+            return
+        done = min(scanned / total, 1.0) if total else 1.0
+        if self.tty:
+            filled = int(BAR_WIDTH * done)
+            bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+            self.progress_out.write(f"\r  Checking {label} [{bar}] {scanned}/{total}", ending="")
+            self.progress_out.flush()
+        else:
+            self.progress_out.write(f"  Checking {label}: {scanned}/{total} rows ({done:.0%})")
+
+    def end_progress(self):
+        if self.verbosity and self.tty:
+            self.progress_out.write("\r\033[K", ending="")
+            self.progress_out.flush()
+
+    def result_line(self, finding):
+        line = (
+            f"{finding.relation}  {finding.source_alias} -> {finding.target_alias}  "
+            f"scanned {finding.scanned}  orphans {finding.orphans}"
+        )
+        if finding.sample:
+            line += "  sample keys: " + ", ".join(repr(k) for k in finding.sample)
+        if finding.orphans and finding.fix:
+            verb = VERBS[finding.fix]
+            line += f"  {'would be ' if finding.dry_run else ''}{verb}: {finding.repaired}"
+        elif finding.orphans and self.fix:
+            line += f"  left alone (on_delete={finding.field.on_delete.__name__})"
+        return line
+
+    def result_style(self, finding):
+        if not finding.orphans:
+            return self.style.SUCCESS
+        if finding.fix and not finding.dry_run and finding.repaired == finding.orphans:
+            return self.style.WARNING
+        return self.style.ERROR

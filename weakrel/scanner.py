@@ -1,0 +1,362 @@
+"""Finding, and on request repairing, weak keys whose target row does not exist.
+
+No database constraint stands behind a weak relation, so rows written outside the
+application (another service, a restore from backup, a delete racing an insert, a
+failure between two commits, see ``deletion.py``) can name a target that is gone.
+:func:`scan` walks every weak relation, or those named, and reports such *orphans*.
+
+Memory stays bounded whatever the table size: the source rows are read in batches
+ordered by primary key (keyset pagination, ``pk > last``), and each batch's distinct
+keys are checked with one ``IN`` query against the target's database.
+
+A field takes part in a scan when it is a :class:`~weakrel.fields.WeakForeignKey`
+(which covers ``WeakOneToOneField`` and the through model of ``WeakManyToManyField``)
+or when it defines the hook::
+
+    def scan_keys(self, value) -> Iterable:
+        \"\"\"The target keys held in one row's column value.\"\"\"
+
+plus ``related_model``, ``target_field``, ``attname`` and ``on_delete``, as
+``WeakForeignKey`` does. ``WeakReferencesMany`` (a JSON list of keys) plugs in
+that way, returning its list from ``scan_keys``; to support ``fix="pull"`` (and
+``on_delete=PULL``) it also defines ``pull_keys(queryset, keys)``, which removes
+``keys`` from the lists of the rows of ``queryset`` and returns how many rows changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any
+
+from django.apps import apps
+from django.db import router, transaction
+from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_DEFAULT, SET_NULL
+
+from weakrel.conf import weakrel_settings
+from weakrel.deletion import PULL
+from weakrel.fields import WeakForeignKey
+from weakrel.routing import database_errors, filter_in
+
+FIXES = ("delete", "null", "default", "pull", "on-delete")
+SAMPLE_SIZE = 5
+
+
+class ScanError(ValueError):
+    """A relation was named that does not exist, or a repair that does not apply."""
+
+
+def scan_keys(field, value: Any) -> Iterable[Any]:
+    """The target keys one row holds through ``field``."""
+    hook = getattr(field, "scan_keys", None)
+    if hook is not None:
+        return hook(value)
+    return () if value is None else (value,)
+
+
+def is_weak_relation(field) -> bool:
+    return isinstance(field, WeakForeignKey) or callable(getattr(field, "scan_keys", None))
+
+
+def relation_label(field) -> str:
+    return f"{field.model._meta.label}.{field.name}"
+
+
+def weak_relations(*labels: str) -> list:
+    """The weak relation fields of installed models, or of the ones ``labels`` name.
+
+    A label is ``app_label``, ``app_label.Model`` or ``app_label.Model.field``.
+    Raises :class:`ScanError` for a label that names nothing.
+    """
+    everything = [
+        field
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if is_weak_relation(field)
+    ]
+    if not labels:
+        return everything
+    chosen: list = []
+    for label in labels:
+        parts = label.split(".")
+        if len(parts) > 3 or not all(parts):
+            raise ScanError(
+                f"Invalid relation {label!r}: use app_label, app_label.Model or "
+                "app_label.Model.field."
+            )
+        try:
+            app_config = apps.get_app_config(parts[0])
+        except LookupError:
+            raise ScanError(f"No installed app with label {parts[0]!r}.") from None
+        matches = [f for f in everything if f.model._meta.app_label == app_config.label]
+        if len(parts) > 1:
+            try:
+                model = app_config.get_model(parts[1])
+            except LookupError:
+                raise ScanError(f"App {parts[0]!r} has no model {parts[1]!r}.") from None
+            matches = [f for f in matches if f.model is model]
+            if len(parts) > 2:
+                matches = [f for f in matches if parts[2] in (f.name, f.attname)]
+                if not matches:
+                    raise ScanError(f"{model._meta.label} has no weak relation {parts[2]!r}.")
+        for field in matches:
+            if field not in chosen:
+                chosen.append(field)
+    return chosen
+
+
+def resolve_fix(field, fix: str) -> str | None:
+    """The repair ``fix`` means for ``field``: delete, null, default, pull or None.
+
+    ``None`` is "leave the rows": ``on-delete`` for PROTECT, RESTRICT and DO_NOTHING,
+    which describe what should have stopped or ignored the delete, not a repair.
+    Raises :class:`ScanError` when the repair cannot apply to the field.
+    """
+    label = relation_label(field)
+    if fix not in FIXES:
+        raise ScanError(f"Unknown fix {fix!r}; choose from {', '.join(FIXES)}.")
+    if fix == "on-delete":
+        on_delete = field.on_delete
+        if on_delete is CASCADE:
+            return "delete"
+        if on_delete is SET_NULL:
+            fix = "null"
+        elif on_delete is SET_DEFAULT:
+            fix = "default"
+        elif on_delete is PULL:
+            fix = "pull"
+        elif on_delete in (PROTECT, RESTRICT, DO_NOTHING):
+            return None
+        else:
+            raise ScanError(f"{label}: on_delete={on_delete!r} has no repair.")
+    if fix == "null" and not field.null:
+        raise ScanError(f"{label} is not nullable; --fix=null does not apply to it.")
+    if fix == "default" and not field.has_default():
+        raise ScanError(f"{label} has no default; --fix=default does not apply to it.")
+    if fix == "pull" and not callable(getattr(field, "pull_keys", None)):
+        raise ScanError(
+            f"{label} does not hold a list of keys; --fix=pull applies to "
+            "WeakReferencesMany fields only."
+        )
+    return fix
+
+
+@dataclass
+class Finding:
+    """The result of scanning one weak relation."""
+
+    field: Any
+    source_alias: str
+    target_alias: str
+    scanned: int = 0
+    orphans: int = 0
+    sample: list = dataclass_field(default_factory=list)
+    fix: str | None = None
+    repaired: int = 0
+    dry_run: bool = False
+
+    @property
+    def relation(self) -> str:
+        return relation_label(self.field)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "relation": self.relation,
+            "database": self.source_alias,
+            "target_database": self.target_alias,
+            "scanned": self.scanned,
+            "orphans": self.orphans,
+            "sample": [k if isinstance(k, int | str) else str(k) for k in self.sample],
+            "fix": self.fix,
+            "repaired": self.repaired,
+            "dry_run": self.dry_run,
+        }
+
+
+class RelationScan:
+    """Scans one weak relation in batches; ``batches()`` yields progress, ``finding``
+    holds the totals."""
+
+    def __init__(
+        self,
+        field,
+        *,
+        batch_size: int | None = None,
+        fix: str | None = None,
+        dry_run: bool = False,
+    ) -> None:
+        self.field = field
+        self.batch_size = batch_size or weakrel_settings.CHECK_BATCH_SIZE
+        self.repair = resolve_fix(field, fix) if fix else None
+        self.source_alias = router.db_for_read(field.model)
+        self.target_alias = router.db_for_read(field.related_model)
+        self.finding = Finding(
+            field, self.source_alias, self.target_alias, fix=self.repair, dry_run=dry_run
+        )
+        self.dry_run = dry_run
+
+    def source_queryset(self):
+        return self.field.model._base_manager.using(self.source_alias)
+
+    def total(self) -> int:
+        """Rows holding a key, for a progress bar (one ``COUNT``)."""
+        queryset = self.source_queryset().filter(**{f"{self.field.attname}__isnull": False})
+        with database_errors(self.source_alias, f"counting {self.finding.relation}"):
+            return queryset.count()
+
+    def rows(self) -> Iterator[list[tuple[Any, Any]]]:
+        """``(pk, value)`` batches of the rows that hold a key, in primary key order."""
+        attname = self.field.attname
+        queryset = (
+            self.source_queryset()
+            .filter(**{f"{attname}__isnull": False})
+            .order_by("pk")
+            .values_list("pk", attname)
+        )
+        last = None
+        while True:
+            page = queryset if last is None else queryset.filter(pk__gt=last)
+            with database_errors(self.source_alias, f"reading {self.finding.relation}"):
+                batch = list(page[: self.batch_size])
+            if not batch:
+                return
+            yield batch
+            if len(batch) < self.batch_size:
+                return
+            last = batch[-1][0]
+
+    def existing(self, keys: set) -> set:
+        """Which of ``keys`` exist in the target's database (one query per batch)."""
+        if not keys:
+            return set()
+        field = self.field
+        attname = field.target_field.attname
+        base = field.related_model._base_manager.using(self.target_alias).values_list(
+            attname, flat=True
+        )
+        with database_errors(self.target_alias, f"checking {self.finding.relation}"):
+            found = set(filter_in(base.order_by(), attname, keys))
+            missing = keys - found
+            if missing and not _exact_comparison(self.target_alias, keys):
+                # A case- or accent-insensitive collation matched rows whose key differs
+                # from ours in Python; ask the database about those keys one by one.
+                found |= {k for k in missing if base.filter(**{attname: k}).exists()}
+        return found
+
+    def batches(self) -> Iterator[int]:
+        """Scan (and repair) batch by batch, yielding the rows scanned so far."""
+        finding = self.finding
+        for batch in self.rows():
+            finding.scanned += len(batch)
+            keys = {k for _, value in batch for k in scan_keys(self.field, value)}
+            missing = keys - self.existing(keys)
+            if missing:
+                orphan_rows = [
+                    pk
+                    for pk, value in batch
+                    if any(k in missing for k in scan_keys(self.field, value))
+                ]
+                finding.orphans += len(orphan_rows)
+                room = SAMPLE_SIZE - len(finding.sample)
+                if room > 0:
+                    finding.sample.extend(_sorted(missing)[:room])
+                if self.repair:
+                    finding.repaired += self.apply(self.repair, orphan_rows, missing)
+            yield finding.scanned
+
+    def run(self) -> Finding:
+        for _ in self.batches():
+            pass
+        return self.finding
+
+    # -- repairs --------------------------------------------------------------------
+
+    def apply(self, repair: str, pks: list, missing: set) -> int:
+        """Repair the rows ``pks`` whose keys ``missing`` name nothing; rows changed.
+
+        The keys are looked up again first: a target created since the batch was
+        checked takes its dependents back, and rows whose key changed since they were
+        read are left alone, so a repair never breaks a row that has become valid.
+        """
+        missing = missing - self.existing(missing)
+        if not missing:
+            return 0
+        field = self.field
+        queryset = self.source_queryset().filter(pk__in=pks)
+        if isinstance(field, WeakForeignKey):
+            queryset = queryset.filter(**{f"{field.attname}__in": missing})
+        if self.dry_run:
+            if not isinstance(field, WeakForeignKey):
+                return len(pks)
+            with database_errors(self.source_alias, f"reading {self.finding.relation}"):
+                return queryset.count()
+        return _REPAIRS[repair](self, queryset, missing)
+
+    def _delete(self, queryset, missing: set) -> int:
+        # QuerySet.delete(), so the orphans' own dependents follow their on_delete,
+        # in every database, the way deletion.py carries it out.
+        with transaction.atomic(using=self.source_alias):
+            _, counts = queryset.delete()
+        return counts.get(self.field.model._meta.label, 0)
+
+    def _update(self, queryset, value: Any) -> int:
+        with transaction.atomic(using=self.source_alias):
+            return queryset.update(**{self.field.attname: value})
+
+    def _null(self, queryset, missing: set) -> int:
+        return self._update(queryset, None)
+
+    def _default(self, queryset, missing: set) -> int:
+        field = self.field
+        value = field.get_default()
+        if value is not None and not self.existing({field.to_python(value)}):
+            raise ScanError(
+                f"{self.finding.relation}: the default {value!r} does not exist in database "
+                f"{self.target_alias!r}; --fix=default would leave the rows dangling."
+            )
+        return self._update(queryset, value)
+
+    def _pull(self, queryset, missing: set) -> int:
+        with transaction.atomic(using=self.source_alias):
+            return self.field.pull_keys(queryset, missing)
+
+
+_REPAIRS: dict[str, Callable[[RelationScan, Any, set], int]] = {
+    "delete": RelationScan._delete,
+    "null": RelationScan._null,
+    "default": RelationScan._default,
+    "pull": RelationScan._pull,
+}
+
+
+def _sorted(keys: set) -> list:
+    try:
+        return sorted(keys)
+    except TypeError:
+        return sorted(keys, key=str)
+
+
+def _exact_comparison(alias: str, keys: set) -> bool:
+    """Whether the target database compares these keys exactly as Python does.
+
+    MySQL and MariaDB compare strings through the column's collation (usually case-
+    and accent-insensitive, trailing spaces ignored).
+    """
+    from django.db import connections
+
+    if connections[alias].vendor != "mysql":
+        return True
+    return not any(isinstance(key, str) for key in keys)
+
+
+def scan(
+    *labels: str,
+    batch_size: int | None = None,
+    fix: str | None = None,
+    dry_run: bool = False,
+) -> list[Finding]:
+    """Scan the weak relations ``labels`` name (all by default); repair with ``fix``."""
+    fields = weak_relations(*labels)
+    scans = [RelationScan(f, batch_size=batch_size, fix=fix, dry_run=dry_run) for f in fields]
+    return [relation_scan.run() for relation_scan in scans]

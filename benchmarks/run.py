@@ -102,7 +102,7 @@ def seed(n_customers: int) -> None:
     orders = [(c * 5 + k + 1, c + 1, k) for c in range(n_customers) for k in range(5)]
     lines = [(o * 3 + k + 1, o + 1, k + 1) for o in range(len(orders)) for k in range(3)]
     batch = 2000
-    for (cust, order, line) in (
+    for cust, order, line in (
         (WCustomer, WOrder, WLine),
         (NCustomer, NOrder, NLine),
     ):
@@ -266,13 +266,37 @@ def main() -> None:
         else:
             naive = ["-", "-", "-"]
         rows.append(
-            [n, qa, f"{ta:.1f}", qb, f"{tb:.1f}", naive[0], naive[1], qd, f"{td:.1f}",
-             f"{ta / tb:.2f}", f"{ta / td:.2f}", naive[2]]
+            [
+                n,
+                qa,
+                f"{ta:.1f}",
+                qb,
+                f"{tb:.1f}",
+                naive[0],
+                naive[1],
+                qd,
+                f"{td:.1f}",
+                f"{ta / tb:.2f}",
+                f"{ta / td:.2f}",
+                naive[2],
+            ]
         )
     table(
         "1. prefetch_related('orders__lines'): N customers x 5 orders x 3 lines",
-        ["N", "(a)q", "(a)ms", "(b)q", "(b)ms", "(c)q", "(c)ms", "(d)q", "(d)ms",
-         "a/b", "a/d", "c/a"],
+        [
+            "N",
+            "(a)q",
+            "(a)ms",
+            "(b)q",
+            "(b)ms",
+            "(c)q",
+            "(c)ms",
+            "(d)q",
+            "(d)ms",
+            "a/b",
+            "a/d",
+            "c/a",
+        ],
         rows,
     )
 

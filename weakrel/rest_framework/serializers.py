@@ -125,9 +125,12 @@ class IncludeModelSerializer(serializers.ModelSerializer):
             kwargs: dict[str, Any] = {"model_field": model_field}
             if isinstance(model_field, WeakForeignKey):
                 if model_field.unique:
-                    kwargs["validators"] = [
-                        UniqueValidator(queryset=model_class._default_manager.all())
-                    ]
+                    message = model_field.error_messages["unique"] % {
+                        "model_name": model_class._meta.verbose_name,
+                        "field_label": model_field.verbose_name,
+                    }
+                    queryset = model_class._default_manager.all()
+                    kwargs["validators"] = [UniqueValidator(queryset=queryset, message=message)]
                 return WeakKeyField, kwargs
             return WeakKeyListField, kwargs
         return super().build_field(field_name, info, model_class, nested_depth)

@@ -69,7 +69,7 @@ class RelationViewSetMixin:
     @property
     def relation_key_field(self) -> models.Field | None:
         """The dependent's key column when the relation is one-to-many, else ``None``."""
-        descriptor = getattr(type(self.get_parent()), self.relation)
+        descriptor = getattr(self.get_parent_queryset().model, self.relation)
         field = getattr(descriptor, "field", None)
         if isinstance(field, (WeakForeignKey, models.ForeignKey)) and not isinstance(
             descriptor, models.fields.related_descriptors.ManyToManyDescriptor
@@ -78,8 +78,11 @@ class RelationViewSetMixin:
         return None
 
     def get_queryset(self) -> models.QuerySet:
-        # ``base`` first: its prefetches and ordering survive the combination.
-        return super().get_queryset() & self.get_related_manager().all()
+        queryset = super().get_queryset()
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no parent
+            return queryset
+        # ``queryset`` first: its prefetches and ordering survive the combination.
+        return queryset & self.get_related_manager().all()
 
     def get_serializer(self, *args: Any, **kwargs: Any):
         serializer = super().get_serializer(*args, **kwargs)

@@ -173,3 +173,34 @@ def test_retrieve_query_budget(client, shop):
     assert response.status_code == 200
     # customer, its orders, their lines, their products, its profile.
     assert (queries["default"], queries["orders"], queries["third"]) == (1, 2, 2)
+
+
+def test_keys_are_chunked_only_past_the_parameter_limit(client, monkeypatch):
+    from weakrel import routing
+
+    make_orders(10)
+    with QueryCounter() as queries:
+        client.get("/orders/?page_size=10&include=customer")
+    assert queries["default"] == 1
+    # Pretend "default" binds only 3 keys per statement: 10 customers take 4 queries.
+    monkeypatch.setitem(routing._limits, "default", routing.RESERVED_PARAMS + 3)
+    with QueryCounter() as queries:
+        response = client.get("/orders/?page_size=10&include=customer")
+    assert queries["default"] == 4
+    assert [o["customer"]["name"] for o in response.json()["results"]] == [
+        f"c{i}" for i in range(10)
+    ]
+
+
+def test_serializer_alone_prefetches_per_level(shop, django_assert_num_queries):
+    from tests.api.serializers import OrderSerializer
+    from weakrel.rest_framework.include import parse_include
+
+    tree = parse_include("customer,lines.product", OrderSerializer)
+    orders = list(Order.objects.order_by("id"))
+    with django_assert_num_queries(1, using="third"), django_assert_num_queries(1, using="default"):
+        data = OrderSerializer(orders, many=True, context={"include": tree}).data
+    assert data[0]["customer"]["name"] == "Ada"
+    assert data[0]["lines"][0]["product"]["name"] == "Pen"
+    single = OrderSerializer(orders[1], context={"include": tree}).data
+    assert single["customer"]["name"] == "Bob"

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from rest_framework import status
 from rest_framework.exceptions import MethodNotAllowed
@@ -21,6 +23,19 @@ from rest_framework.routers import DefaultRouter, Route
 from weakrel.fields import WeakForeignKey
 
 __all__ = ["RelationRouter", "RelationViewSetMixin"]
+
+
+def _key_or_404(model: type[models.Model], value: str, field_name: str = "pk") -> Any:
+    """``value`` converted for ``model.<field_name>``; a malformed key names no row."""
+    field = model._meta.pk if field_name == "pk" else model._meta.get_field(field_name)
+    try:
+        key = field.to_python(value)
+        field.run_validators(key)
+    except (ValidationError, TypeError, ValueError):
+        raise Http404 from None
+    if key is None:
+        raise Http404
+    return key
 
 
 class RelationViewSetMixin:
@@ -52,15 +67,7 @@ class RelationViewSetMixin:
         if not hasattr(self, "_parent"):
             queryset = self.get_parent_queryset()
             value = self.kwargs[self.parent_lookup_kwarg]
-            try:
-                key = queryset.model._meta.pk.to_python(value)
-            except Exception:  # noqa: BLE001 - a malformed key names no parent
-                key = None
-            if key is None:
-                from django.http import Http404
-
-                raise Http404
-            self._parent = get_object_or_404(queryset, pk=key)
+            self._parent = get_object_or_404(queryset, pk=_key_or_404(queryset.model, value))
         return self._parent
 
     def get_related_manager(self):
@@ -108,12 +115,7 @@ class RelationViewSetMixin:
         manager = self.get_related_manager()
         lookup = self.lookup_url_kwarg or self.lookup_field
         model = manager.model
-        try:
-            key = model._meta.pk.to_python(self.kwargs[lookup])
-        except Exception:  # noqa: BLE001
-            from django.http import Http404
-
-            raise Http404 from None
+        key = _key_or_404(model, self.kwargs[lookup], self.lookup_field)
         return get_object_or_404(model._default_manager.all(), **{self.lookup_field: key})
 
     def link(self, request, *args: Any, **kwargs: Any) -> Response:

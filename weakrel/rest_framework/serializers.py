@@ -13,10 +13,13 @@ from typing import Any
 
 from django.db import models
 from django.db.models import prefetch_related_objects
+from django.db.models.fields import related_descriptors
 from rest_framework import serializers
+from rest_framework.serializers import LIST_SERIALIZER_KWARGS, LIST_SERIALIZER_KWARGS_REMOVE
 from rest_framework.validators import UniqueValidator
 
 import weakrel
+from weakrel.descriptors import ForwardWeakDescriptor, ReverseWeakOneDescriptor
 from weakrel.fields import WeakForeignKey, get_weak_fields
 from weakrel.rest_framework.fields import WeakKeyField, WeakKeyListField
 from weakrel.rest_framework.include import (
@@ -29,23 +32,17 @@ from weakrel.rest_framework.include import (
 __all__ = ["IncludeListSerializer", "IncludeModelSerializer"]
 
 # Descriptors of relations that hold one object; every other relation holds many.
-_SINGLE_DESCRIPTORS: tuple[type, ...] = tuple(
-    cls
-    for cls in (
-        models.fields.related_descriptors.ForwardManyToOneDescriptor,
-        models.fields.related_descriptors.ReverseOneToOneDescriptor,
-        weakrel.descriptors.ForwardWeakDescriptor,
-        weakrel.descriptors.ReverseWeakOneDescriptor,
-    )
+_SINGLE_DESCRIPTORS = (
+    related_descriptors.ForwardManyToOneDescriptor,
+    related_descriptors.ReverseOneToOneDescriptor,
+    ForwardWeakDescriptor,
+    ReverseWeakOneDescriptor,
 )
 
 
 def is_to_many(model: type[models.Model], name: str) -> bool:
     """Whether ``model.<name>`` is a relation to many rows (prefetched as a list)."""
-    from django.contrib.contenttypes.fields import GenericForeignKey
-
-    descriptor = getattr(model, name, None)
-    return not isinstance(descriptor, (*_SINGLE_DESCRIPTORS, GenericForeignKey))
+    return not isinstance(getattr(model, name, None), _SINGLE_DESCRIPTORS)
 
 
 def _weak_many_fields() -> tuple[type, ...]:
@@ -137,6 +134,8 @@ class IncludeModelSerializer(serializers.ModelSerializer):
 
     @staticmethod
     def _weak_key_fields(model_class: type[models.Model]) -> dict[str, models.Field]:
+        """Serializer field name -> weak field: ``customer_id``; ``tag_ids`` (or
+        ``tags_ids``) for a many-valued weak relation ``tags``."""
         keys: dict[str, models.Field] = {f.attname: f for f in get_weak_fields(model_class)}
         many = _weak_many_fields()
         if many:
@@ -156,14 +155,10 @@ class IncludeModelSerializer(serializers.ModelSerializer):
 
 
 def _child_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    from rest_framework.serializers import LIST_SERIALIZER_KWARGS_REMOVE
-
     return {k: v for k, v in kwargs.items() if k not in LIST_SERIALIZER_KWARGS_REMOVE}
 
 
 def _list_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    from rest_framework.serializers import LIST_SERIALIZER_KWARGS, LIST_SERIALIZER_KWARGS_REMOVE
-
     list_kwargs = {k: kwargs[k] for k in LIST_SERIALIZER_KWARGS_REMOVE if kwargs.get(k) is not None}
     list_kwargs.update({k: v for k, v in kwargs.items() if k in LIST_SERIALIZER_KWARGS})
     list_kwargs["child"] = kwargs["child"]

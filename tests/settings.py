@@ -8,6 +8,10 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "weakrel",
     "tests.shop",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "tests.api",
 ]
 DATABASES = database_settings()
 DATABASE_ROUTERS = ["tests.routers.ModelRouter"]
@@ -25,4 +29,12 @@ WEAKREL_TEST_ROUTES = {
     "shop.uuidtarget": "third",
     "shop.chartarget": "third",
     "shop.keyholder": "orders",
+    "api.physician": "default",
+    "api.patient": "default",
 }
+ROOT_URLCONF = "tests.api.urls"
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "weakrel.rest_framework.schema.IncludeAutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]

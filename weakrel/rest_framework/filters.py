@@ -1,0 +1,86 @@
+"""django-filter through weak relations: ``filterset_fields = ["customer__name"]``.
+
+django-filter finds the model field behind ``customer__name`` with
+``get_model_field``, which walks Django relations only and so stops at a weak key.
+:class:`WeakFilterSet` walks weak relations too; the generated filter then filters on
+``customer__name``, which weakrel answers in Customer's database (``lookups.py``).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models.constants import LOOKUP_SEP
+from django_filters import rest_framework as filters
+from django_filters.utils import get_model_field
+
+from weakrel.fields import ReverseWeakRelation, WeakForeignKey
+
+__all__ = ["WeakFilterBackend", "WeakFilterSet", "get_weak_model_field"]
+
+
+def get_weak_model_field(model: type[models.Model], field_name: str) -> models.Field | None:
+    """Like ``django_filters.utils.get_model_field``, seeing through weak relations."""
+    opts = model._meta
+    field = None
+    for name in field_name.split(LOOKUP_SEP):
+        try:
+            field = opts.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        if isinstance(field, WeakForeignKey):
+            opts = field.related_model._meta
+        elif isinstance(field, ReverseWeakRelation):
+            opts = field.related_model._meta
+        elif field.is_relation and field.related_model is not None:
+            opts = field.related_model._meta
+    return field
+
+
+class WeakFilterSet(filters.FilterSet):
+    """A ``FilterSet`` whose ``Meta.fields`` may cross weak relations."""
+
+    @classmethod
+    def get_filters(cls):
+        if not cls._meta.model:
+            return cls.declared_filters.copy()
+        filters_ = OrderedDict()
+        undefined = []
+        for field_name, lookups in cls.get_fields().items():
+            field = get_model_field(cls._meta.model, field_name)
+            if field is None:
+                field = get_weak_model_field(cls._meta.model, field_name)
+            if field is None:
+                undefined.append(field_name)
+            for lookup_expr in lookups:
+                filter_name = cls.get_filter_name(field_name, lookup_expr)
+                if filter_name in cls.declared_filters:
+                    filters_[filter_name] = cls.declared_filters[filter_name]
+                    continue
+                if field is not None:
+                    instance = cls.filter_for_field(field, field_name, lookup_expr)
+                    if instance is not None:
+                        filters_[filter_name] = instance
+        if isinstance(cls._meta.fields, (list, tuple)):
+            undefined = [f for f in undefined if f not in cls.declared_filters]
+        if undefined:
+            raise TypeError(
+                "'Meta.fields' must not contain non-model field names: " + ", ".join(undefined)
+            )
+        filters_.update(cls.declared_filters)
+        return filters_
+
+    @classmethod
+    def filter_for_lookup(cls, field, lookup_type):
+        # ``customer_id=3``: a weak key filters like the key it stores.
+        if isinstance(field, WeakForeignKey):
+            return super().filter_for_lookup(field.target_field, lookup_type)
+        return super().filter_for_lookup(field, lookup_type)
+
+
+class WeakFilterBackend(filters.DjangoFilterBackend):
+    """``DjangoFilterBackend`` whose generated filtersets use :class:`WeakFilterSet`."""
+
+    filterset_base = WeakFilterSet

@@ -1,0 +1,179 @@
+"""Relation endpoints: ``/customers/{pk}/orders/`` and ``/physicians/{pk}/patients/``.
+
+LoopBack's constrained repositories over HTTP. A :class:`RelationViewSetMixin` view
+works on the rows of one parent's relation: listing reads the related manager,
+creating sets the key from the URL (a key in the body is ignored), and for
+many-to-many relations ``POST``/``DELETE`` on a detail URL link and unlink an existing
+row. :class:`RelationRouter` registers such a view under its parent's URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from rest_framework import status
+from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter, Route
+
+from weakrel.fields import WeakForeignKey
+
+__all__ = ["RelationRouter", "RelationViewSetMixin"]
+
+
+def _key_or_404(model: type[models.Model], value: str, field_name: str = "pk") -> Any:
+    """``value`` converted for ``model.<field_name>``; a malformed key names no row."""
+    field = model._meta.pk if field_name == "pk" else model._meta.get_field(field_name)
+    try:
+        key = field.to_python(value)
+        field.run_validators(key)
+    except (ValidationError, TypeError, ValueError):
+        raise Http404 from None
+    if key is None:
+        raise Http404
+    return key
+
+
+class RelationViewSetMixin:
+    """Scope a viewset to ``<parent>.<relation>``.
+
+    Set ``parent_queryset`` (the parents the caller may reach) and ``relation`` (the
+    accessor on the parent: ``"orders"``). Put it before the viewset class, with
+    ``IncludeViewSetMixin`` if you want ``?include=`` too.
+    """
+
+    parent_queryset: models.QuerySet | None = None
+    relation: str = ""
+    #: URL keyword that holds the parent's key.
+    parent_lookup_kwarg: str = "parent_pk"
+
+    def initial(self, request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.get_parent()  # 404 before anything else when the parent does not exist
+
+    def get_parent_queryset(self) -> models.QuerySet:
+        assert self.parent_queryset is not None, (
+            f"{self.__class__.__name__} should set `parent_queryset` or override "
+            "`get_parent_queryset()`."
+        )
+        return self.parent_queryset.all()
+
+    def get_parent(self) -> models.Model:
+        """The parent named in the URL, or 404."""
+        if not hasattr(self, "_parent"):
+            queryset = self.get_parent_queryset()
+            value = self.kwargs[self.parent_lookup_kwarg]
+            self._parent = get_object_or_404(queryset, pk=_key_or_404(queryset.model, value))
+        return self._parent
+
+    def get_related_manager(self):
+        return getattr(self.get_parent(), self.relation)
+
+    @property
+    def relation_key_field(self) -> models.Field | None:
+        """The dependent's key column when the relation is one-to-many, else ``None``."""
+        descriptor = getattr(self.get_parent_queryset().model, self.relation)
+        field = getattr(descriptor, "field", None)
+        if isinstance(field, (WeakForeignKey, models.ForeignKey)) and not isinstance(
+            descriptor, models.fields.related_descriptors.ManyToManyDescriptor
+        ):
+            return field
+        return None
+
+    def get_queryset(self) -> models.QuerySet:
+        queryset = super().get_queryset()
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no parent
+            return queryset
+        # ``queryset`` first: its prefetches and ordering survive the combination.
+        return queryset & self.get_related_manager().all()
+
+    def get_serializer(self, *args: Any, **kwargs: Any):
+        serializer = super().get_serializer(*args, **kwargs)
+        key_field = self.relation_key_field
+        fields = getattr(serializer, "fields", None)
+        if key_field is not None and fields is not None and key_field.attname in fields:
+            # The key comes from the URL; the body cannot move the row elsewhere.
+            fields[key_field.attname].read_only = True
+        return serializer
+
+    def perform_create(self, serializer) -> None:
+        key_field = self.relation_key_field
+        parent = self.get_parent()
+        if key_field is not None:
+            serializer.save(**{key_field.attname: key_field.target_field.value_from_object(parent)})
+        else:
+            instance = serializer.save()
+            self.get_related_manager().add(instance)
+
+    # -- many-to-many: link and unlink existing rows -------------------------------
+
+    def get_target(self) -> models.Model:
+        manager = self.get_related_manager()
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        model = manager.model
+        key = _key_or_404(model, self.kwargs[lookup], self.lookup_field)
+        return get_object_or_404(model._default_manager.all(), **{self.lookup_field: key})
+
+    def link(self, request, *args: Any, **kwargs: Any) -> Response:
+        """``POST <parent>/<relation>/<pk>/``: add an existing row to the relation."""
+        if self.relation_key_field is not None:
+            self.get_parent()
+            raise MethodNotAllowed(request.method)
+        target = self.get_target()
+        self.get_related_manager().add(target)
+        serializer = super().get_serializer(target)
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args: Any, **kwargs: Any) -> Response:
+        """``DELETE <parent>/<relation>/<pk>/``: a dependent row is deleted; a row
+        linked many-to-many is only unlinked."""
+        if self.relation_key_field is not None:
+            return super().destroy(request, *args, **kwargs)
+        instance = self.get_object()
+        self.get_related_manager().remove(instance)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RelationRouter(DefaultRouter):
+    """``DefaultRouter`` with :meth:`register_relation` and link/unlink routes.
+
+    ::
+
+        router.register_relation("customers", "orders", CustomerOrderViewSet)
+        router.register_relation("physicians", "patients", PhysicianPatientViewSet)
+
+    A detail ``POST`` maps to the view's ``link`` (when it has one).
+    """
+
+    routes = [
+        route._replace(
+            mapping={
+                "get": "retrieve",
+                "post": "link",
+                "put": "update",
+                "patch": "partial_update",
+                "delete": "destroy",
+            }
+        )
+        if isinstance(route, Route) and route.name == "{basename}-detail"
+        else route
+        for route in DefaultRouter.routes
+    ]
+
+    def register_relation(
+        self,
+        parent_prefix: str,
+        relation: str,
+        viewset: type,
+        basename: str | None = None,
+        parent_lookup_kwarg: str | None = None,
+    ) -> None:
+        kwarg = parent_lookup_kwarg or getattr(viewset, "parent_lookup_kwarg", "parent_pk")
+        prefix = f"{parent_prefix}/(?P<{kwarg}>[^/.]+)/{relation}"
+        if basename is None:
+            basename = f"{parent_prefix.replace('/', '-')}-{relation}"
+        self.register(prefix, viewset, basename=basename)

@@ -1,0 +1,65 @@
+"""``IncludeViewSetMixin``: ``?include=`` on a DRF generic view or viewset.
+
+The parameter is parsed and validated in ``initial()`` (after authentication and
+permissions, before any query), turned into ``Prefetch`` objects on the view's
+queryset, and handed to the serializer through its context.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from weakrel.rest_framework.include import IncludeTree, build_prefetches, parse_include
+
+__all__ = ["IncludeViewSetMixin"]
+
+
+class IncludeViewSetMixin:
+    """Put before the viewset class: ``class V(IncludeViewSetMixin, ModelViewSet)``."""
+
+    #: Query parameter that names the relations to embed.
+    include_param: str = "include"
+
+    include_tree: IncludeTree | None = None
+
+    def initial(self, request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.include_tree = self.parse_include(request)
+
+    def parse_include(self, request) -> IncludeTree:
+        values = request.query_params.getlist(self.include_param)
+        if not values:
+            return {}
+        return parse_include(values, self.get_serializer_class())
+
+    def get_include_tree(self) -> IncludeTree:
+        if self.include_tree is None:
+            # Called outside a request cycle (schema generation, browsable API forms).
+            self.include_tree = {}
+        return self.include_tree
+
+    def get_include_queryset(self, path: str, queryset: QuerySet) -> QuerySet:
+        """The rows that may be embedded at ``path`` (``"lines.product"``).
+
+        Override to scope included rows the way ``get_queryset`` scopes the view's own:
+        a row this returns no queryset for is never embedded.
+        """
+        return queryset
+
+    def get_include_prefetches(self) -> list[Prefetch]:
+        return build_prefetches(self.get_include_tree(), self.get_include_queryset)
+
+    def get_queryset(self) -> QuerySet:
+        queryset = super().get_queryset()
+        prefetches = self.get_include_prefetches()
+        if prefetches:
+            queryset = queryset.prefetch_related(*prefetches)
+        return queryset
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        context["include"] = self.get_include_tree()
+        context["include_queryset"] = self.get_include_queryset
+        return context

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
     "weakrel",
     "example_project.shop",
 ]
@@ -103,5 +104,5 @@ USE_I18N = True
 STATIC_URL = "static/"
 
 REST_FRAMEWORK = {
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "weakrel.rest_framework.schema.IncludeAutoSchema",
 }

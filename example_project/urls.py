@@ -1,11 +1,12 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 
 from example_project.shop import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
-    # REST API (example_project/shop/api.py), e.g.:
-    # path("api/", include("example_project.shop.api")),
+    path("api/", include("example_project.shop.api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
 ]

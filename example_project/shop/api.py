@@ -2,7 +2,7 @@
 
 Mount it in the project's urls.py::
 
-    path("api/", include("shop.api")),
+    path("api/", include("example_project.shop.api")),
 
 Try ``/api/orders/?include=customer,lines.product``, ``/api/orders/?customer__name=Ada``
 and ``/api/customers/1/orders/``.
@@ -25,21 +25,24 @@ class ProfileSerializer(IncludeModelSerializer):
     class Meta:
         model = Profile
         fields = ["id", "customer_id", "bio"]
-        includes = {"customer": "shop.api.CustomerSerializer"}
+        includes = {"customer": "example_project.shop.api.CustomerSerializer"}
 
 
 class CustomerSerializer(IncludeModelSerializer):
     class Meta:
         model = Customer
         fields = ["id", "name", "email"]
-        includes = {"orders": "shop.api.OrderSerializer", "profile": ProfileSerializer}
+        includes = {
+            "orders": "example_project.shop.api.OrderSerializer",
+            "profile": ProfileSerializer,
+        }
 
 
 class ProductSerializer(IncludeModelSerializer):
     class Meta:
         model = Product
         fields = ["id", "name", "sku", "price"]
-        includes = {"order_lines": "shop.api.OrderLineSerializer"}
+        includes = {"order_lines": "example_project.shop.api.OrderLineSerializer"}
 
 
 class OrderLineSerializer(IncludeModelSerializer):

@@ -9,6 +9,9 @@ Cases for "prefetch" (N customers x 5 orders x 3 lines):
   (b) native: the same rows in one database with ForeignKey and prefetch_related()
   (c) naive: weakrel models read in a loop (N+1 queries)
   (d) floor: the same three SELECTs through a raw cursor, fetchall(), no model instances
+"DRF": GET /orders/?include=customer,lines.product with weakrel.rest_framework, versus the
+best hand-written endpoint (nested serializers, select_related/prefetch_related in one
+database) and the same nested serializers without prefetching (N+1).
 "filter": Order.objects.filter(customer__name__startswith=...) through a weak key versus a
 native join in one database.
 
@@ -18,6 +21,7 @@ Not a test: figures vary with the machine. docs/performance.md records a run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -29,6 +33,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+
+PRODUCTS = 50
 
 
 def configure(pair: str, directory: str) -> None:
@@ -55,7 +62,15 @@ def configure(pair: str, directory: str) -> None:
         }
     settings.configure(
         DEBUG=False,
-        INSTALLED_APPS=["django.contrib.contenttypes", "weakrel", "benchapp"],
+        ALLOWED_HOSTS=["testserver"],
+        INSTALLED_APPS=[
+            "django.contrib.contenttypes",
+            "django.contrib.auth",
+            "rest_framework",
+            "weakrel",
+            "benchapp",
+        ],
+        REST_FRAMEWORK={"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]},
         DATABASES=databases,
         DATABASE_ROUTERS=["benchapp.routers.BenchRouter"],
         DEFAULT_AUTO_FIELD="django.db.models.AutoField",
@@ -94,24 +109,40 @@ def create_tables() -> None:
 
 
 def seed(n_customers: int) -> None:
-    from benchapp.models import NCustomer, NLine, NOrder, WCustomer, WLine, WOrder
+    from benchapp.models import (
+        NCustomer,
+        NLine,
+        NOrder,
+        NProduct,
+        WCustomer,
+        WLine,
+        WOrder,
+        WProduct,
+    )
 
-    for model in (WLine, WOrder, WCustomer, NLine, NOrder, NCustomer):
+    for model in (WLine, WOrder, WCustomer, WProduct, NLine, NOrder, NCustomer, NProduct):
         model._base_manager.all()._raw_delete(model._base_manager.db)
+    products = [(i + 1, f"p{i}") for i in range(PRODUCTS)]
     customers = [(i + 1, f"c{i:06d}") for i in range(n_customers)]
     orders = [(c * 5 + k + 1, c + 1, k) for c in range(n_customers) for k in range(5)]
-    lines = [(o * 3 + k + 1, o + 1, k + 1) for o in range(len(orders)) for k in range(3)]
+    lines = [
+        (o * 3 + k + 1, o + 1, (o * 3 + k) % PRODUCTS + 1, k + 1)
+        for o in range(len(orders))
+        for k in range(3)
+    ]
     batch = 2000
-    for cust, order, line in (
-        (WCustomer, WOrder, WLine),
-        (NCustomer, NOrder, NLine),
+    for product, cust, order, line in (
+        (WProduct, WCustomer, WOrder, WLine),
+        (NProduct, NCustomer, NOrder, NLine),
     ):
+        product.objects.bulk_create([product(id=i, name=n) for i, n in products])
         cust.objects.bulk_create([cust(id=i, name=n) for i, n in customers], batch_size=batch)
         order.objects.bulk_create(
             [order(id=i, customer_id=c, total=t) for i, c, t in orders], batch_size=batch
         )
         line.objects.bulk_create(
-            [line(id=i, order_id=o, quantity=q) for i, o, q in lines], batch_size=batch
+            [line(id=i, order_id=o, product_id=p, quantity=q) for i, o, p, q in lines],
+            batch_size=batch,
         )
 
 
@@ -212,6 +243,26 @@ def raw_floor():
     return sum(line[2] for line in lines)
 
 
+def drf_list(view_name: str, page_size: int, include: str | None = None):
+    """A callable that GETs one page of the orders endpoint and renders it to JSON."""
+    from benchapp import api
+    from rest_framework.test import APIRequestFactory
+
+    view = getattr(api, view_name).as_view({"get": "list"})
+    params = {"page_size": page_size}
+    if include:
+        params["include"] = include
+    request = APIRequestFactory().get("/orders/", params)
+
+    def call() -> bytes:
+        response = view(request)
+        response.render()
+        assert response.status_code == 200, response.content[:300]
+        return response.content
+
+    return call
+
+
 def filter_weak():
     from benchapp.models import WOrder
 
@@ -237,6 +288,7 @@ def main() -> None:
     parser.add_argument("--pair", choices=["sqlite", "postgres-mariadb"], default="sqlite")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--filter-orders", type=int, nargs="+", default=[10000, 100000])
+    parser.add_argument("--page-sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--naive-max", type=int, default=10000, help="skip N+1 above this N")
     args = parser.parse_args()
@@ -296,6 +348,46 @@ def main() -> None:
             "a/b",
             "a/d",
             "c/a",
+        ],
+        rows,
+    )
+
+    rows = []
+    seed(max(args.page_sizes) // 5 + 1)
+    for page_size in args.page_sizes:
+        include = drf_list("IncludeOrders", page_size, "customer,lines.product")
+        native = drf_list("NativeOrders", page_size)
+        naive = drf_list("NaiveOrders", page_size)
+        results = [json.loads(call())["results"] for call in (include, native, naive)]
+        assert results[0] == results[1] == results[2]
+        qa, ta = measure(include, args.runs)
+        qb, tb = measure(native, args.runs)
+        qc, tc = measure(naive, max(1, args.runs // 2))
+        rows.append(
+            [
+                page_size,
+                qa,
+                f"{ta:.1f}",
+                qb,
+                f"{tb:.1f}",
+                qc,
+                f"{tc:.1f}",
+                f"{ta / tb:.2f}",
+                f"{tc / ta:.1f}",
+            ]
+        )
+    table(
+        "2. DRF list GET /orders/?include=customer,lines.product",
+        [
+            "page",
+            "include q",
+            "include ms",
+            "native q",
+            "native ms",
+            "N+1 q",
+            "N+1 ms",
+            "incl/native",
+            "N+1/incl",
         ],
         rows,
     )

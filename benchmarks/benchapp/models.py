@@ -9,6 +9,10 @@ class WCustomer(models.Model):  # database "default"
     name = models.CharField(max_length=50)
 
 
+class WProduct(models.Model):  # database "default"
+    name = models.CharField(max_length=50)
+
+
 class WOrder(models.Model):  # database "orders"
     customer = weakrel.WeakForeignKey(WCustomer, weakrel.CASCADE, related_name="orders")
     total = models.IntegerField()
@@ -16,10 +20,15 @@ class WOrder(models.Model):  # database "orders"
 
 class WLine(models.Model):  # database "orders"
     order = weakrel.WeakForeignKey(WOrder, weakrel.CASCADE, related_name="lines")
+    product = weakrel.WeakForeignKey(WProduct, weakrel.PROTECT, related_name="lines")
     quantity = models.IntegerField()
 
 
 class NCustomer(models.Model):  # database "native"
+    name = models.CharField(max_length=50)
+
+
+class NProduct(models.Model):
     name = models.CharField(max_length=50)
 
 
@@ -30,4 +39,5 @@ class NOrder(models.Model):
 
 class NLine(models.Model):
     order = models.ForeignKey(NOrder, models.CASCADE, related_name="lines")
+    product = models.ForeignKey(NProduct, models.PROTECT, related_name="lines")
     quantity = models.IntegerField()

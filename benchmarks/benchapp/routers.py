@@ -1,4 +1,4 @@
-ROUTES = {"wcustomer": "default", "worder": "orders", "wline": "orders"}
+ROUTES = {"wcustomer": "default", "wproduct": "default", "worder": "orders", "wline": "orders"}
 
 
 class BenchRouter:

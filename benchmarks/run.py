@@ -275,6 +275,52 @@ def filter_native():
     return len(list(NOrder.objects.filter(customer__name__startswith="c0001")))
 
 
+def check_throughput(rows: int) -> tuple[float, float, int]:
+    """Fill WOrder with ``rows`` rows (one in 1,000 dangling), run ``weakrel_check``.
+
+    Returns (seconds, peak Python memory in MiB, orphans found).
+    """
+    import io
+    import tracemalloc
+
+    from benchapp.models import WCustomer, WOrder
+    from django.core.management import call_command
+
+    seed(1000)
+    WOrder.objects.all()._raw_delete(WOrder.objects.db)
+    for start in range(0, rows, 10_000):
+        WOrder.objects.bulk_create(
+            WOrder(id=i + 1, customer_id=(i % 1000) + 1 if i % 1000 else -i, total=0)
+            for i in range(start, min(start + 10_000, rows))
+        )
+    assert WCustomer.objects.count() == 1000
+
+    def scan() -> dict:
+        out = io.StringIO()
+        try:
+            call_command(
+                "weakrel_check",
+                "benchapp.WOrder.customer",
+                format="json",
+                verbosity=0,
+                stdout=out,
+                stderr=io.StringIO(),
+            )
+        except SystemExit:
+            pass  # exit status 1: orphans were found, as seeded
+        return json.loads(out.getvalue())
+
+    start = time.perf_counter()
+    report = scan()
+    seconds = time.perf_counter() - start
+    tracemalloc.start()
+    scan()
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    orphans = sum(r["orphans"] for r in report["relations"])
+    return seconds, peak, orphans
+
+
 def table(title: str, header: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
     print(f"\n{title}")
@@ -288,6 +334,7 @@ def main() -> None:
     parser.add_argument("--pair", choices=["sqlite", "postgres-mariadb"], default="sqlite")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--filter-orders", type=int, nargs="+", default=[10000, 100000])
+    parser.add_argument("--check-rows", type=int, nargs="+", default=[200_000])
     parser.add_argument("--page-sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--naive-max", type=int, default=10000, help="skip N+1 above this N")
@@ -402,6 +449,16 @@ def main() -> None:
     table(
         "3. Order.objects.filter(customer__name__startswith='c0001')",
         ["orders", "matched", "weak q", "weak ms", "join q", "join ms", "weak/join"],
+        rows,
+    )
+
+    rows = []
+    for n_rows in args.check_rows:
+        seconds, peak, orphans = check_throughput(n_rows)
+        rows.append([n_rows, orphans, f"{seconds:.2f}", f"{n_rows / seconds:,.0f}", f"{peak:.1f}"])
+    table(
+        "4. weakrel_check benchapp.WOrder.customer (one row in 1,000 dangling)",
+        ["rows", "orphans", "seconds", "rows/s", "peak MiB"],
         rows,
     )
 

@@ -108,6 +108,16 @@ def test_malformed_key_is_a_form_error(admin, customer):
     assert not [q for q in default.captured_queries if "shop_customer" in q["sql"]]
 
 
+def test_key_out_of_range_is_a_field_error(admin, customer):
+    order = Order.objects.create(customer=customer)
+    data = {"customer": "9" * 30, "total": "1", **NO_LINES}
+    response = admin.post(change_url(order), data)
+    assert response.status_code == 200
+    assert "customer" in response.context["adminform"].form.errors
+    order.refresh_from_db()
+    assert order.customer_id == customer.pk
+
+
 def test_required_key(admin, customer):
     response = admin.post("/admin/shop/order/add/", {"customer": "", "total": "1", **NO_LINES})
     assert response.status_code == 200
@@ -185,6 +195,13 @@ def test_changelist_shows_empty_value_for_null_key(admin):
     response, captured = changelist_queries(admin, "/admin/shop/customer/")
     assert '<td class="field-region">-</td>' in response.content.decode()
     assert captured["third"] == []  # no keys, no query
+
+
+def test_changelist_filters_by_key(admin, customer):
+    mine = Order.objects.create(customer=customer)
+    Order.objects.create(customer=Customer.objects.create(name="Other"))
+    response = admin.get(f"/admin/shop/order/?customer_id={customer.pk}")
+    assert [o.pk for o in response.context["cl"].result_list] == [mine.pk]
 
 
 def test_changelist_orders_by_weak_key(admin):

@@ -53,7 +53,7 @@ class WeakKeyField(forms.Field):
             return None
         try:
             return self.model_field.to_python(value)
-        except (ValidationError, ValueError, TypeError):
+        except (ValidationError, ValueError, TypeError, OverflowError):
             raise ValidationError(
                 self.error_messages["invalid"], code="invalid", params=self._params(value)
             ) from None

@@ -266,3 +266,26 @@ def test_delete_selected_action_cascades_across_databases(admin):
     assert response.status_code == 302
     assert list(Customer.objects.values_list("pk", flat=True)) == [customers[2].pk]
     assert list(Order.objects.values_list("customer_id", flat=True)) == [customers[2].pk]
+
+
+def test_widget_for_a_to_field_key(rf):
+    from tests.shop.models import KeyHolder
+    from weakrel.admin import WeakRawIdWidget
+
+    product = Product.objects.create(name="Pen", sku="P-1")
+    widget = WeakRawIdWidget(KeyHolder._meta.get_field("product"), site)
+    context = widget.get_context("product", "P-1", {})
+    assert context["related_url"] == "/admin/shop/product/?_to_field=sku"
+    assert context["link_label"] == str(product)
+    assert context["link_url"] == f"/admin/shop/product/{product.pk}/change/"
+    assert widget.get_context("product", "nope", {})["link_label"] == ""
+
+    # The popup may return sku only while a registered model refers to it.
+    product_admin = site.get_model_admin(Product)
+    request = rf.get("/")
+    assert not product_admin.to_field_allowed(request, "sku")
+    site.register(KeyHolder)
+    try:
+        assert product_admin.to_field_allowed(request, "sku")
+    finally:
+        site.unregister(KeyHolder)

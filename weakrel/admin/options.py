@@ -1,0 +1,200 @@
+"""ModelAdmin support for weak relations, after ``django.contrib.admin.options``.
+
+* Change forms edit a weak key through :class:`~weakrel.admin.widgets.WeakRawIdWidget`
+  and :class:`~weakrel.admin.forms.WeakKeyField`: a typed key, looked up in the
+  target's own database, never a ``<select>`` of the whole target table.
+* The changelist prefetches the weak relations named in ``list_display``, so
+  ``list_display = ["id", "customer"]`` costs one query per page for the customers
+  rather than one per row.
+* The delete confirmation lists what weakrel's collector would delete in the other
+  databases and refuses (like Django's for ``PROTECT``) when a weak ``PROTECT`` or
+  ``RESTRICT`` relation blocks the delete; the delete itself is the model's or the
+  queryset's ``delete()``, which weakrel's collector already carries across databases.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.utils import quote
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import FieldDoesNotExist
+from django.db import router
+from django.db.models import Model, ProtectedError, RestrictedError
+from django.db.models.deletion import Collector
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.text import capfirst
+
+from weakrel.admin.forms import WeakKeyField
+from weakrel.admin.widgets import WeakRawIdWidget
+from weakrel.fields import WeakForeignKey, get_reverse_relations
+
+
+def weak_list_display_names(model: type[Model], list_display) -> list[str]:
+    """The names in ``list_display`` that are weak keys of ``model`` (``customer``).
+
+    Reverse accessors (``profile``) are not columns: Django's admin checks refuse
+    reverse relations in ``list_display`` (admin.E109), weak or not.
+    """
+    names = []
+    for name in list_display:
+        if not isinstance(name, str):
+            continue
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if isinstance(field, WeakForeignKey):
+            names.append(name)
+    return names
+
+
+class WeakChangeList(ChangeList):
+    """A changelist that prefetches the weak relations shown in its columns."""
+
+    def apply_select_related(self, qs):
+        qs = super().apply_select_related(qs)
+        names = weak_list_display_names(self.model, self.list_display)
+        return qs.prefetch_related(*names) if names else qs
+
+
+class WeakRelationFormMixin:
+    """Form field and widget for weak keys; shared by model admins and inlines."""
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs: Any):
+        if isinstance(db_field, WeakForeignKey):
+            return self.formfield_for_weak_key(db_field, request, **kwargs)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def formfield_for_weak_key(
+        self, db_field: WeakForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> WeakKeyField | None:
+        if not db_field.target_resolved:
+            return None
+        using = kwargs.pop("using", None)
+        kwargs.setdefault("widget", WeakRawIdWidget(db_field, self.admin_site, using=using))
+        # Field.formfield(), not WeakForeignKey.formfield(): that one builds a
+        # ModelChoiceField over the whole target table.
+        return super(WeakForeignKey, db_field).formfield(
+            form_class=WeakKeyField, model_field=db_field, using=using, **kwargs
+        )
+
+
+class WeakRelationAdminMixin(WeakRelationFormMixin):
+    """Mix into a ``ModelAdmin`` whose model has weak relations, or is the target of some."""
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any):
+        return WeakChangeList
+
+    def to_field_allowed(self, request: HttpRequest, to_field: str) -> bool:
+        """Also allow the popup to return a ``to_field`` that a weak key refers to."""
+        if super().to_field_allowed(request, to_field):
+            return True
+        try:
+            field = self.opts.get_field(to_field)
+        except FieldDoesNotExist:
+            return False
+        registered = set(self.admin_site._registry)
+        for model_admin in self.admin_site._registry.values():
+            registered.update(inline.model for inline in model_admin.inlines)
+        return any(
+            relation.field.target_field == field
+            and any(issubclass(model, relation.field.model) for model in registered)
+            for relation in get_reverse_relations(self.model)
+        )
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        weak = weak_deleted_objects(objs, request, self.admin_site)
+        to_delete += weak[0]
+        for name, count in weak[1].items():
+            model_count[name] = model_count.get(name, 0) + count
+        perms_needed |= weak[2]
+        protected += weak[3]
+        return to_delete, model_count, perms_needed, protected
+
+
+class WeakModelAdmin(WeakRelationAdminMixin, admin.ModelAdmin):
+    pass
+
+
+class WeakTabularInline(WeakRelationFormMixin, admin.TabularInline):
+    """A tabular inline (over a native ``ForeignKey``) whose rows have weak keys."""
+
+
+class WeakStackedInline(WeakRelationFormMixin, admin.StackedInline):
+    """A stacked inline (over a native ``ForeignKey``) whose rows have weak keys."""
+
+
+def _admin_label(obj: Model, request: HttpRequest, admin_site, perms_needed: set) -> str:
+    """``Verbose name: <a href=change page>str(obj)</a>``, as Django's confirmation shows."""
+    opts = obj._meta
+    if not admin_site.is_registered(type(obj)):
+        return f"{capfirst(opts.verbose_name)}: {obj}"
+    if not admin_site.get_model_admin(type(obj)).has_delete_permission(request, obj):
+        perms_needed.add(opts.verbose_name)
+    try:
+        url = reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_change",
+            args=(quote(obj.pk),),
+            current_app=admin_site.name,
+        )
+    except NoReverseMatch:
+        return f"{capfirst(opts.verbose_name)}: {obj}"
+    return format_html('{}: <a href="{}">{}</a>', capfirst(opts.verbose_name), url, obj)
+
+
+def weak_deleted_objects(objs, request: HttpRequest, admin_site):
+    """What deleting ``objs`` takes with it through weak relations, in admin format.
+
+    Runs weakrel's collector without deleting and returns, like
+    ``django.contrib.admin.utils.get_deleted_objects``, ``(to_delete, model_count,
+    perms_needed, protected)``, holding only what Django's own collector does not see:
+    the rows reached through weak relations, in any database.
+    """
+    objs = list(objs)
+    if not objs:
+        return [], {}, set(), []
+    collector = Collector(using=router.db_for_write(type(objs[0])), origin=objs[0])
+    try:
+        collector.collect(objs)
+    except (ProtectedError, RestrictedError):
+        return [], {}, set(), []  # Django's confirmation already lists these.
+    weak = getattr(collector, "weakrel_collector", None)
+    if weak is None:
+        return [], {}, set(), []
+    seen_by_django = {(model, obj.pk) for model, items in collector.data.items() for obj in items}
+    fast_by_django = len(collector.fast_deletes)
+    weak.collect()
+    perms_needed: set[str] = set()
+    try:
+        weak.check_blocked()
+    except ProtectedError as exc:
+        blocked = exc.protected_objects
+    except RestrictedError as exc:
+        blocked = exc.restricted_objects
+    else:
+        blocked = ()
+    protected = [_admin_label(obj, request, admin_site, set()) for obj in blocked]
+    to_delete: list[str] = []
+    model_count: dict[str, int] = {}
+    for alias_collector in weak.collectors.values():
+        found = [
+            obj
+            for items in alias_collector.data.values()
+            for obj in items
+            if (type(obj), obj.pk) not in seen_by_django or alias_collector is not collector
+        ]
+        fast = alias_collector.fast_deletes
+        if alias_collector is collector:
+            fast = fast[fast_by_django:]
+        for queryset in fast:
+            found.extend(queryset)
+        for obj in found:
+            to_delete.append(_admin_label(obj, request, admin_site, perms_needed))
+            name = obj._meta.verbose_name_plural
+            model_count[name] = model_count.get(name, 0) + 1
+    return to_delete, model_count, perms_needed, protected

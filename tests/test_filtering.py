@@ -130,3 +130,23 @@ def test_select_related_never_joins_a_weak_key(people):
     assert "JOIN" not in str(Order.objects.select_related().query).upper()
     with pytest.raises(FieldError, match="Non-relational field given in select_related"):
         list(Order.objects.select_related("customer"))
+
+
+def test_aggregating_a_reverse_weak_relation_is_refused_not_wrong(people):
+    from django.db.models import Count
+
+    with pytest.raises(FieldError, match="'orders' is a weak relation to another database"):
+        list(Customer.objects.annotate(n=Count("orders")))
+    with pytest.raises(FieldError, match="weak relation"):
+        list(Customer.objects.order_by("orders"))
+    with pytest.raises(FieldError):
+        list(Customer.objects.annotate(n=Count("orders__id")))
+
+
+def test_a_path_through_a_weak_relation_is_not_a_value(people):
+    from django.db.models import F
+
+    with pytest.raises(FieldError, match="'customer__name' goes through a weak relation"):
+        list(Order.objects.annotate(who=F("customer__name")))
+    with pytest.raises(FieldError, match="goes through a weak relation"):
+        list(Order.objects.order_by("customer__name"))

@@ -614,9 +614,7 @@ class ReverseWeakRelation(FieldCacheMixin, models.Field):
         return self.get_attname(), None
 
     def get_col(self, alias, output_field=None):
-        from django.db.models.expressions import Col
-
-        return Col(alias, self.field.target_field, output_field=self)
+        return lookups.ReverseKeyCol(alias, self.field.target_field, output_field=self)
 
     def get_lookup(self, lookup_name: str):
         return None

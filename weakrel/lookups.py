@@ -16,8 +16,9 @@ import json
 from functools import partial
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, FieldError
 from django.db import models, router
+from django.db.models.expressions import Col
 from django.db.models.lookups import In, Lookup, Transform
 from django.db.models.sql.query import Query
 
@@ -120,12 +121,14 @@ class RelatedPath(Transform):
             self.column_field = lhs.column_field
             self.remote_model = lhs.remote_model
             self.key_attname = lhs.key_attname
+            self.relation_name = lhs.relation_name
             self.names = [*lhs.names, name]
         else:
             self.column = lhs
             self.column_field = lhs.output_field
             self.remote_model = remote_model
             self.key_attname = key_attname
+            self.relation_name = lhs.output_field.name
             self.names = [name]
 
     @property
@@ -151,8 +154,13 @@ class RelatedPath(Transform):
             .distinct()
         )
 
-    def as_sql(self, compiler, connection):  # pragma: no cover - always under a lookup
-        raise TypeError("A path through a weak relation needs a lookup at its end.")
+    def as_sql(self, compiler, connection):
+        # Reached when the path is used as a value (F(), annotate(), order_by()).
+        path = "__".join([self.relation_name, *self.names])
+        raise FieldError(
+            f"'{path}' goes through a weak relation to another database: it can be "
+            "used in filter() and exclude(), not selected, ordered by or aggregated."
+        )
 
 
 class RemoteLookup(Lookup):
@@ -206,10 +214,28 @@ def reverse_path(name: str):
     return build
 
 
+class ReverseKeyCol(Col):
+    """The target's key column, standing for a reverse weak relation (``orders``).
+
+    It only starts a path to filter through (``orders__total__gt=1``). Selected,
+    ordered or aggregated on its own (``Count("orders")``) it would silently mean the
+    target's own key, so it refuses to compile.
+    """
+
+    def as_sql(self, compiler, connection):
+        name = self.output_field.name
+        raise FieldError(
+            f"'{name}' is a weak relation to another database: filter through it "
+            f"({name}__<field>=...), or prefetch it and count in Python; it cannot be "
+            "selected, ordered by or aggregated in SQL."
+        )
+
+
 class _ReversePath(RelatedPath):
     """A reverse path's column holds the target's key, prepared by the target field."""
 
     def __init__(self, lhs, name: str, **kwargs: Any) -> None:
         super().__init__(lhs, name, **kwargs)
         if not isinstance(lhs, RelatedPath):
+            self.column = Col(lhs.alias, lhs.target)
             self.column_field = lhs.output_field.field.target_field

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
 
-from weakrel.routing import database_errors, prefetch_in
+from weakrel.routing import database_errors, prefetch_queryset
 
 if TYPE_CHECKING:
     from weakrel.fields import ReverseWeakRelation, WeakForeignKey
@@ -70,18 +70,12 @@ class ForwardWeakDescriptor:
         return self.field.related_model._base_manager.db_manager(hints=hints).all()
 
     def get_prefetch_querysets(self, instances, querysets=None):
-        if querysets and len(querysets) != 1:
-            raise ValueError(
-                "querysets argument of get_prefetch_querysets() should have a length of 1."
-            )
-        queryset = querysets[0] if querysets else self.get_queryset()
-        queryset._add_hints(instance=instances[0])
         field = self.field
         instance_attr = attrgetter(field.attname)
         rel_obj_attr = attrgetter(field.target_field.attname)
-        keys = {instance_attr(instance) for instance in instances}
-        keys.discard(None)
-        queryset = prefetch_in(queryset, field.target_field.name, keys)
+        queryset = prefetch_queryset(
+            querysets, self.get_queryset, instances, instance_attr, field.target_field.name
+        )
         return queryset, rel_obj_attr, instance_attr, True, field.cache_name, False
 
     def __get__(self, instance: Model | None, cls=None):
@@ -164,18 +158,12 @@ class ReverseWeakOneDescriptor:
         return self.field.model._base_manager.db_manager(hints=hints).all()
 
     def get_prefetch_querysets(self, instances, querysets=None):
-        if querysets and len(querysets) != 1:
-            raise ValueError(
-                "querysets argument of get_prefetch_querysets() should have a length of 1."
-            )
-        queryset = querysets[0] if querysets else self.get_queryset()
-        queryset._add_hints(instance=instances[0])
         field = self.field
         rel_obj_attr = attrgetter(field.attname)
         instance_attr = attrgetter(field.target_field.attname)
-        keys = {instance_attr(instance) for instance in instances}
-        keys.discard(None)
-        queryset = prefetch_in(queryset, field.attname, keys)
+        queryset = prefetch_queryset(
+            querysets, self.get_queryset, instances, instance_attr, field.attname
+        )
         return queryset, rel_obj_attr, instance_attr, True, self.cache_name, False
 
     def __get__(self, instance: Model | None, cls=None):

@@ -15,7 +15,7 @@ from django.db import router, transaction
 from django.db.models import Model
 from django.utils.functional import cached_property
 
-from weakrel.routing import prefetch_in
+from weakrel.routing import prefetch_queryset
 
 if TYPE_CHECKING:
     from weakrel.fields import WeakForeignKey
@@ -72,19 +72,13 @@ def create_weak_reverse_manager(superclass: type, field: WeakForeignKey) -> type
                 return self._apply_rel_filters(super().get_queryset())
 
         def get_prefetch_querysets(self, instances, querysets=None):
-            if querysets and len(querysets) != 1:
-                raise ValueError(
-                    "querysets argument of get_prefetch_querysets() should have a length of 1."
-                )
-            queryset = querysets[0] if querysets else super().get_queryset()
-            queryset._add_hints(instance=instances[0])
-            queryset = queryset.using(queryset._db or self._db)
             rel_obj_attr = attrgetter(field.attname)
             instance_attr = attrgetter(field.target_field.attname)
-            by_key = {instance_attr(inst): inst for inst in instances}
-            by_key.pop(None, None)
-            queryset = prefetch_in(queryset, field.attname, by_key)
+            queryset = prefetch_queryset(
+                querysets, super().get_queryset, instances, instance_attr, field.attname
+            )
             # Each dependent gets its target cached, as Django's reverse managers do.
+            by_key = {instance_attr(instance): instance for instance in instances}
             for rel_obj in queryset:
                 if not field.is_cached(rel_obj):
                     field.set_cached_value(rel_obj, by_key[rel_obj_attr(rel_obj)])

@@ -115,6 +115,23 @@ def prefetch_in(queryset, lookup: str, keys: Iterable[Any]) -> ChunkedQuerySet:
     return ChunkedQuerySet(queryset, f"{lookup}__in", list(keys), size)
 
 
+def prefetch_queryset(querysets, default, instances, instance_key, lookup: str):
+    """One level of a prefetch: the rows whose ``lookup`` is a key of ``instances``.
+
+    Starts from the caller's ``Prefetch`` queryset, or ``default()``, hinted with the
+    first instance as Django's prefetchers do, so routers see where the keys came from.
+    """
+    if querysets and len(querysets) != 1:
+        raise ValueError(
+            "querysets argument of get_prefetch_querysets() should have a length of 1."
+        )
+    queryset = querysets[0] if querysets else default()
+    queryset._add_hints(instance=instances[0])
+    keys = {instance_key(instance) for instance in instances}
+    keys.discard(None)
+    return prefetch_in(queryset, lookup, keys)
+
+
 def filter_in(queryset, lookup: str, keys: Iterable[Any]):
     """``queryset.filter(<lookup>__in=keys)``, chunked past the parameter limit."""
     keys = list(keys)

@@ -8,6 +8,8 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "weakrel",
     "tests.shop",
+    "tests.clinic",
+    "tests.blog",
 ]
 DATABASES = database_settings()
 DATABASE_ROUTERS = ["tests.routers.ModelRouter"]
@@ -25,4 +27,16 @@ WEAKREL_TEST_ROUTES = {
     "shop.uuidtarget": "third",
     "shop.chartarget": "third",
     "shop.keyholder": "orders",
+    "clinic.physician": "default",
+    "clinic.appointment": "orders",
+    "clinic.patient": "third",
+    "clinic.record": "default",
+    "clinic.referral": "orders",
+    "clinic.clinic": "default",
+    "clinic.visit": "third",
+    "blog.article": "default",
+    "blog.tag": "orders",
+    "blog.pinboard": "default",
+    "blog.photo": "third",
+    "blog.gallery": "default",
 }

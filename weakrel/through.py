@@ -181,8 +181,9 @@ class WeakManyToManyField(FieldCacheMixin, models.Field):
                         None,
                         [
                             checks.Error(
-                                f"through_fields '{name}' of '{self.model._meta.label}.{self.name}' "
-                                f"is not a weak key from '{through._meta.label}' to "
+                                f"through_fields '{name}' of "
+                                f"'{self.model._meta.label}.{self.name}' is not a weak key "
+                                f"from '{through._meta.label}' to "
                                 f"'{model._meta.label}'.",
                                 obj=self,
                                 id="weakrel.E103",
@@ -270,6 +271,23 @@ class WeakManyToManyField(FieldCacheMixin, models.Field):
         if errors:
             return errors
         return self._find_through_keys()[2]
+
+
+@checks.register(checks.Tags.models)
+def check_many_to_many_fields(app_configs=None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Run the checks of WeakManyToManyFields: Django checks only non-private fields."""
+    from django.apps import apps
+
+    if app_configs is None:
+        model_list = apps.get_models()
+    else:
+        model_list = [m for config in app_configs for m in config.get_models()]
+    errors: list[checks.CheckMessage] = []
+    for model in model_list:
+        for field in model._meta.private_fields:
+            if isinstance(field, WeakManyToManyField) and field.model is model:
+                errors.extend(field.check())
+    return errors
 
 
 def _label(model) -> str:
@@ -555,27 +573,28 @@ def create_through_manager(superclass: type, field: WeakManyToManyField, reverse
             if not keys:
                 return
             defaults = dict(resolve_callables(through_defaults or {}))
+            existing = set(
+                self._through_rows(using=db)
+                .filter(**{f"{self.far.attname}__in": keys})
+                .values_list(self.far.attname, flat=True)
+            )
+            new = [key for key in keys if key not in existing]
+            if not new:
+                return
+            by_key = {self.far.key_of(o): o for o in objs if isinstance(o, models.Model)}
+            rows = []
+            for key in new:
+                row = self.through(**defaults)
+                setattr(row, self.near.name, self.instance)
+                if key in by_key and not by_key[key]._state.adding:
+                    setattr(row, self.far.name, by_key[key])
+                else:
+                    setattr(row, self.far.attname, key)
+                rows.append(row)
+            # Raw keys are checked in one query (saved instances are known to exist),
+            # before anything is written.
+            check_references(rows)
             with transaction.atomic(using=db, savepoint=False):
-                existing = set(
-                    self._through_rows(using=db)
-                    .filter(**{f"{self.far.attname}__in": keys})
-                    .values_list(self.far.attname, flat=True)
-                )
-                new = [key for key in keys if key not in existing]
-                if not new:
-                    return
-                by_key = {self.far.key_of(o): o for o in objs if isinstance(o, models.Model)}
-                rows = []
-                for key in new:
-                    row = self.through(**defaults)
-                    setattr(row, self.near.name, self.instance)
-                    if key in by_key and not by_key[key]._state.adding:
-                        setattr(row, self.far.name, by_key[key])
-                    else:
-                        setattr(row, self.far.attname, key)
-                    rows.append(row)
-                # Raw keys are checked in one query; saved instances are known to exist.
-                check_references(rows)
                 self._send("pre_add", new, db)
                 self.through._base_manager.using(db).bulk_create(rows)
                 self._send("post_add", new, db)

@@ -370,7 +370,7 @@ def test_the_field_is_not_migrated():
 
 def test_through_is_required():
     with pytest.raises(TypeError):
-        weakrel.WeakManyToManyField(Patient)  # noqa: weakrel requires through=
+        weakrel.WeakManyToManyField(Patient)
 
 
 def _errors(model):

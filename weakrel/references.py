@@ -34,16 +34,18 @@ from django.core import checks, exceptions
 from django.core.exceptions import EmptyResultSet
 from django.db import models, router
 from django.db.models import DO_NOTHING, PROTECT, RESTRICT, Case, IntegerField, Value, When
+from django.db.models.fields.json import JSONExact
 from django.db.models.fields.mixins import FieldCacheMixin
 from django.db.models.fields.related import lazy_related_operation
 from django.db.models.lookups import Lookup
+from django.db.models.signals import pre_save
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from weakrel.deletion import PULL
-from weakrel.enforcement import dangling
+from weakrel.exceptions import DanglingReferenceError
 from weakrel.fields import ReverseWeakRelation, WeakRel
-from weakrel.lookups import RelatedPath, RemoteLookup, _RemoteOutput, _ReversePath, keys_in_sql
+from weakrel.lookups import RelatedPath, RemoteLookup, _RemoteOutput, keys_in_sql
 from weakrel.routing import chunks, filter_in, key_chunk_size
 
 if TYPE_CHECKING:
@@ -123,8 +125,15 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
         return not isinstance(self.remote_field.model, str)
 
     @cached_property
-    def target_field(self) -> models.Field:
+    def key_field(self) -> models.Field:
+        """The target's primary key. (Not ``target_field``: Django's lookups would
+        then prepare a whole list as one key.)"""
         return self.related_model._meta.pk
+
+    @property
+    def foreign_related_fields(self) -> tuple[models.Field, ...]:
+        # Read by Django's deletion Collector when it defers unneeded columns.
+        return (self.key_field,)
 
     @property
     def accessor_name(self) -> str:
@@ -143,7 +152,7 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
     # -- values -------------------------------------------------------------------
 
     def key_of(self, obj: models.Model) -> Any:
-        return getattr(obj, self.target_field.attname)
+        return getattr(obj, self.key_field.attname)
 
     def to_key(self, value: Any) -> Any:
         """A target instance or a raw key, as the target's key (``"3"`` becomes 3)."""
@@ -159,11 +168,11 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
                     f"Cannot use unsaved {value!r} in {self.model.__name__}.{self.name}."
                 )
             return key
-        return self.target_field.to_python(value)
+        return self.key_field.to_python(value)
 
     def json_key(self, key: Any) -> int | str:
         """How one key is written inside the JSON array: a number or a string."""
-        value = self.target_field.get_prep_value(key)
+        value = self.key_field.get_prep_value(key)
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         return str(value)
@@ -183,7 +192,7 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
     def from_db_value(self, value, expression, connection):
         value = super().from_db_value(value, expression, connection)
         if isinstance(value, list) and getattr(expression, "target", None) is self:
-            return [self.target_field.to_python(key) for key in value]
+            return [self.key_field.to_python(key) for key in value]
         return value
 
     def get_prep_value(self, value: Any) -> Any:
@@ -213,15 +222,19 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
         db = router.db_for_read(self.related_model, instance=instance)
         if not wanted:
             return [], db
-        attname = self.target_field.attname
+        attname = self.key_field.attname
         found = set()
         queryset = self.related_model._base_manager.using(db).values_list(attname, flat=True)
         for chunk in chunks(sorted(wanted, key=str), key_chunk_size(db)):
             found.update(queryset.filter(**{f"{attname}__in": chunk}))
         return [key for key in keys if key not in found], db
 
-    def pre_save(self, model_instance: models.Model, add: bool) -> list[Any]:
-        """Normalise the list, refuse duplicates and (``enforce``) keys to nothing."""
+    def check_list(self, model_instance: models.Model) -> None:
+        """Normalise the list, refuse duplicates and (``enforce``) keys to nothing.
+
+        Run by a ``pre_save`` receiver, before Django opens the save's transaction
+        handling, so a refused save leaves an enclosing ``atomic`` block usable.
+        """
         keys = self.key_list(getattr(model_instance, self.attname))
         repeated = self.duplicates(keys)
         if repeated and not self.allow_duplicates:
@@ -239,7 +252,18 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
             unknown = [key for key in dict.fromkeys(keys) if key not in known]
             missing, db = self.missing(unknown, instance=model_instance)
             if missing:
-                raise dangling(self, model_instance, missing[0], db)
+                raise DanglingReferenceError(
+                    f"{self.model.__name__}.{self.name}: no {self.related_model.__name__} "
+                    f"with {self.key_field.name}={missing[0]!r} in database {db!r}.",
+                    model=self.model,
+                    field=self,
+                    value=missing[0],
+                    database=db,
+                )
+        setattr(model_instance, self.attname, keys)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> list[Any]:
+        keys = self.key_list(getattr(model_instance, self.attname))
         setattr(model_instance, self.attname, keys)
         return keys
 
@@ -261,7 +285,7 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
                     code="dangling",
                     params={
                         "model": self.related_model._meta.verbose_name,
-                        "field": self.target_field.name,
+                        "field": self.key_field.name,
                         "value": missing[0],
                     },
                 )
@@ -300,11 +324,11 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
         if lookup_name == "in":
             return ContainsAny
         if lookup_name == "exact":
-            return partial(_exact, json_exact=super().get_lookup("exact"))
+            return _exact
         return super().get_lookup(lookup_name)
 
     def get_transform(self, name: str):
-        if self.target_resolved and name not in ("pk", self.target_field.name):
+        if self.target_resolved and name not in ("pk", self.key_field.name):
             try:
                 self.related_model._meta.get_field(name)
             except exceptions.FieldDoesNotExist:
@@ -368,6 +392,20 @@ def _resolve_target(model, related, field: WeakReferencesMany) -> None:
     field.contribute_to_related_class(related)
 
 
+def check_on_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    """``pre_save`` receiver for every model with a ``WeakReferencesMany``."""
+    if raw:
+        return
+    for field in sender._meta.concrete_fields:
+        if isinstance(field, WeakReferencesMany) and (
+            update_fields is None or field.name in update_fields or field.attname in update_fields
+        ):
+            field.check_list(instance)
+
+
+pre_save.connect(check_on_save, dispatch_uid="weakrel.references.check_on_save")
+
+
 # -- SQL ----------------------------------------------------------------------------
 
 
@@ -415,7 +453,7 @@ class ContainsAny(Lookup):
             query.subquery = False
             queryset = models.QuerySet(model=query.model, query=query, using=query._db)
             if not query.has_select_fields:
-                queryset = queryset.values_list(field.target_field.attname, flat=True)
+                queryset = queryset.values_list(field.key_field.attname, flat=True)
             rhs = [row[0] if isinstance(row, tuple) else row for row in queryset.order_by()]
         if isinstance(rhs, models.Model) or not hasattr(rhs, "__iter__"):
             rhs = [rhs]
@@ -434,10 +472,18 @@ class ContainsKey(ContainsAny):
     lookup_name = "exact"
 
 
-def _exact(lhs, rhs, *, json_exact):
-    """``tags=tag`` tests membership; ``tags_ids=[1, 2]`` compares the whole list."""
+class ListExact(JSONExact):
+    """``tags_ids=[1, 2]``: the whole list, compared as JSON."""
+
+    def get_db_prep_lookup(self, value, connection):
+        field = self.lhs.output_field
+        return ("%s", [field.get_db_prep_value(value, connection, prepared=True)])
+
+
+def _exact(lhs, rhs):
+    """``tags=tag`` tests membership, as for a ManyToManyField; a list compares lists."""
     if isinstance(rhs, list | tuple):
-        return json_exact(lhs, rhs)
+        return ListExact(lhs, rhs)
     return ContainsKey(lhs, rhs)
 
 
@@ -449,7 +495,7 @@ class _ListForwardPath(RelatedPath):
             field = lhs.output_field
             kwargs = {
                 "remote_model": field.related_model,
-                "key_attname": field.target_field.attname,
+                "key_attname": field.key_field.attname,
             }
         super().__init__(lhs, name, **kwargs)
 
@@ -470,8 +516,13 @@ class _ContainsRemote(RemoteLookup):
         return contains_any_sql(compiler, connection, self.lhs.column, self.lhs.column_field, keys)
 
 
-class _ListReversePath(_ReversePath):
+class _ListReversePath(RelatedPath):
     """``articles__title="x"`` on Tag: the lists of matching articles, flattened."""
+
+    def __init__(self, lhs, name: str, **kwargs: Any) -> None:
+        super().__init__(lhs, name, **kwargs)
+        if not isinstance(lhs, RelatedPath):
+            self.column_field = lhs.output_field.field.key_field
 
     @property
     def output_field(self):
@@ -515,6 +566,11 @@ class ReverseReferencesMany(ReverseWeakRelation):
             if name != "pk":
                 return None
         return partial(_ListReversePath, name=name, **self._path_kwargs())
+
+    def get_col(self, alias, output_field=None):
+        from django.db.models.expressions import Col
+
+        return Col(alias, self.field.key_field, output_field=self)
 
     def _path_kwargs(self) -> dict[str, Any]:
         return {"remote_model": self.related_model, "key_attname": self.field.attname}
@@ -600,7 +656,7 @@ def create_references_manager(superclass: type, field: WeakReferencesMany) -> ty
             if not keys:
                 queryset = queryset.none()
             else:
-                attname = field.target_field.attname
+                attname = field.key_field.attname
                 queryset = queryset.filter(**{f"{attname}__in": keys}).order_by(
                     _stored_order(attname, keys)
                 )
@@ -631,7 +687,7 @@ def create_references_manager(superclass: type, field: WeakReferencesMany) -> ty
             lookups = queryset._prefetch_related_lookups
             base = queryset._chain()
             base._prefetch_related_lookups = ()
-            found = list(filter_in(base, field.target_field.attname, sorted(wanted, key=str)))
+            found = list(filter_in(base, field.key_field.attname, sorted(wanted, key=str)))
             by_key = {field.key_of(obj): obj for obj in found}
             rank = {key: i for i, key in enumerate(by_key)}
             ordered = bool(queryset.query.order_by)
@@ -743,7 +799,7 @@ def create_reverse_references_manager(superclass: type, field: WeakReferencesMan
                 if self.key is None:
                     raise ValueError(
                         f'"{self.instance!r}" needs to have a value for field '
-                        f'"{field.target_field.attname}" before this relationship can be used.'
+                        f'"{field.key_field.attname}" before this relationship can be used.'
                     ) from None
                 return self._apply_rel_filters(super().get_queryset())
 

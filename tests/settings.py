@@ -38,5 +38,5 @@ WEAKREL_TEST_ROUTES = {
     "blog.tag": "orders",
     "blog.pinboard": "default",
     "blog.photo": "third",
-    "blog.gallery": "default",
+    "blog.gallery": "orders",
 }

@@ -59,6 +59,18 @@ def test_all_reads_through_rows_then_targets(clinic):
     assert list(di.physicians.all()) == []
 
 
+def test_a_reused_queryset_sees_new_links(clinic):
+    ann, ben, bo, cy, di = clinic
+    patients = ann.patients.all()
+    assert patients.count() == 2
+    ann.patients.add(di, through_defaults={"at": AT})
+    assert patients.count() == 3
+    physicians = Physician.objects.filter(patients__name="Di")
+    assert list(physicians) == [ann]
+    ben.patients.add(di, through_defaults={"at": AT})
+    assert list(physicians.all()) == [ann, ben]
+
+
 def test_filter_count_exists(clinic):
     ann, ben, bo, cy, di = clinic
     assert list(ann.patients.filter(name__startswith="C")) == [cy]

@@ -91,6 +91,9 @@ def test_manager_writes_save_the_list(tags):
     assert list(Article.objects.get(pk=article.pk).tags.all()) == [web, sql]
     article.tags.clear()
     assert Article.objects.get(pk=article.pk).tags_ids == []
+    css = article.tags.create(name="css")
+    assert css._state.db == "orders"
+    assert Article.objects.get(pk=article.pk).tags_ids == [css.pk]
     with pytest.raises(ValueError, match="needs to be saved"):
         Article().tags.add(django)
 
@@ -104,6 +107,35 @@ def test_uuid_keys_are_stored_as_strings_and_read_as_uuids():
     assert list(gallery.photos.all()) == photos[::-1]
     assert list(photos[0].galleries.all()) == [gallery]
     assert list(Gallery.objects.filter(photos=photos[1])) == [gallery]
+    with pytest.raises(weakrel.DanglingReferenceError):
+        Gallery.objects.create(photos_ids=[photos[0].pk, uuid.uuid4()])
+
+
+def test_lists_in_the_orders_database():
+    """Gallery lives in "orders" (MariaDB in the postgres-mariadb pair)."""
+    p1, p2, p3 = (Photo.objects.create() for _ in range(3))
+    g1 = Gallery.objects.create(title="g1", photos=[p1, p2])
+    g2 = Gallery.objects.create(title="g2", photos=[p2, p3])
+    g3 = Gallery.objects.create(title="g3", photos=[])
+    by_title = Gallery.objects.order_by("title")
+    assert list(by_title.filter(photos=p2)) == [g1, g2]
+    assert list(by_title.filter(photos__in=[p1, p3])) == [g1, g2]
+    assert list(by_title.filter(photos__in=[p3])) == [g2]
+    assert list(by_title.exclude(photos__in=[p1, p2])) == [g3]
+    assert list(by_title.filter(photos__pk=p3.pk)) == [g2]
+    assert list(Photo.objects.filter(galleries__title="g1").order_by("pk")) == sorted(
+        [p1, p2], key=lambda p: p.pk
+    )
+    with count_queries() as counts:
+        found = list(Photo.objects.filter(pk__in=[p1.pk, p2.pk]).prefetch_related("galleries"))
+    assert counts == {"default": 0, "orders": 1, "third": 1}
+    assert {p.pk: sorted(g.title for g in p.galleries.all()) for p in found} == {
+        p1.pk: ["g1"],
+        p2.pk: ["g1", "g2"],
+    }
+    p2.delete()
+    assert Gallery.objects.get(pk=g1.pk).photos_ids == [p1.pk]
+    assert Gallery.objects.get(pk=g2.pk).photos_ids == [p3.pk]
 
 
 # -- enforcement -----------------------------------------------------------------------

@@ -159,7 +159,8 @@ class RemoteLookup(Lookup):
         return ("%s", [value])
 
     def as_sql(self, compiler, connection):
-        keys = [key for key in self.remote if key is not None]
+        # A fresh query per compile: a reused queryset sees the current remote rows.
+        keys = [key for key in self.remote.all() if key is not None]
         return keys_in_sql(compiler, connection, self.lhs.column, self.lhs.column_field, keys)
 
 

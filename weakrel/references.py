@@ -512,7 +512,7 @@ class _ListForwardPath(RelatedPath):
 
 class _ContainsRemote(RemoteLookup):
     def as_sql(self, compiler, connection):
-        keys = [key for key in self.remote if key is not None]
+        keys = [key for key in self.remote.all() if key is not None]
         return contains_any_sql(compiler, connection, self.lhs.column, self.lhs.column_field, keys)
 
 
@@ -537,7 +537,7 @@ class _ListReversePath(RelatedPath):
 
 class _FlatRemote(RemoteLookup):
     def as_sql(self, compiler, connection):
-        keys = list(dict.fromkeys(key for keys in self.remote if keys for key in keys))
+        keys = list(dict.fromkeys(key for keys in self.remote.all() if keys for key in keys))
         return keys_in_sql(compiler, connection, self.lhs.column, self.lhs.column_field, keys)
 
 
@@ -743,6 +743,15 @@ def create_references_manager(superclass: type, field: WeakReferencesMany) -> ty
             self._save([])
 
         clear.alters_data = True
+
+        def create(self, **kwargs: Any) -> models.Model:
+            """Create a target in its own database, then append it and save."""
+            db = router.db_for_write(self.model, instance=self.instance)
+            obj = self.model._default_manager.db_manager(db).create(**kwargs)
+            self.add(obj)
+            return obj
+
+        create.alters_data = True
 
     return ReferencesManager
 

@@ -1,6 +1,9 @@
 """ReferencesMany test models; tests/settings.py routes each to its database.
 
-default: Article, Pinboard, Gallery      orders: Tag      third: Photo
+default: Article, Pinboard      orders: Tag, Gallery      third: Photo
+
+Gallery lives on MariaDB in the postgres-mariadb pair, so its containment tests
+run as JSON_CONTAINS / JSON_OVERLAPS there (PostgreSQL ``@>`` for Article).
 """
 
 import uuid
@@ -38,4 +41,5 @@ class Photo(models.Model):
 
 
 class Gallery(models.Model):
+    title = models.CharField(max_length=50, blank=True)
     photos = weakrel.WeakReferencesMany(Photo, related_name="galleries")

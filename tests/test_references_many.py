@@ -417,3 +417,17 @@ def test_checks_unsupported_on_delete_and_missing_target():
         ("weakrel.E202", "labels"),
         ("weakrel.E201", "nowhere"),
     ]
+
+
+def test_autodetector_sees_no_changes_and_keeps_the_column():
+    from django.apps import apps
+    from django.db.migrations.autodetector import MigrationAutodetector
+    from django.db.migrations.graph import MigrationGraph
+    from django.db.migrations.state import ProjectState
+
+    before, after = ProjectState.from_apps(apps), ProjectState.from_apps(apps)
+    changes = MigrationAutodetector(before, after).changes(graph=MigrationGraph())
+    assert not changes.get("blog") and not changes.get("clinic") and not changes.get("shop")
+    rendered = after.apps.get_model("blog", "Article")._meta.get_field("tags")
+    assert (rendered.attname, rendered.column) == ("tags_ids", "tags_ids")
+    assert rendered.remote_field.model._meta.label == "blog.Tag"

@@ -178,7 +178,9 @@ class WeakForeignKey(FieldCacheMixin, models.Field):
         return (self.target_field,)
 
     # Read by QuerySet._known_related_objects: the key lives in this field's attname.
+    # The migration autodetector rewrites both when it sees from_fields.
     from_fields = ("self",)
+    to_fields = (None,)
 
     @property
     def accessor_name(self) -> str:

@@ -275,6 +275,54 @@ def test_prefetch_with_a_queryset_and_to_attr(clinic):
     assert [p.cys for p in physicians] == [[cy], [cy]]
 
 
+def test_prefetch_with_a_queryset_into_the_manager(clinic):
+    ann, ben, bo, cy, di = clinic
+    physicians = list(
+        Physician.objects.prefetch_related(
+            Prefetch("patients", queryset=Patient.objects.order_by("-name"))
+        )
+    )
+    with count_queries() as counts:
+        assert [list(p.patients.all()) for p in physicians] == [[cy, bo], [cy]]
+    assert sum(counts.values()) == 0
+
+
+def test_prefetch_splits_key_lists_past_the_parameter_limit(clinic, monkeypatch):
+    from weakrel import routing
+
+    ann, ben, bo, cy, di = clinic
+    for i in range(3):
+        Physician.objects.create(name=f"Z{i}").patients.add(bo, cy, di, through_defaults={"at": AT})
+    for alias in connections:  # two keys per query
+        monkeypatch.setitem(routing._limits, alias, routing.RESERVED_PARAMS + 2)
+    with count_queries() as counts:
+        physicians = list(Physician.objects.prefetch_related("patients"))
+    # 5 physician keys -> 3 through queries; 3 patient keys -> 2 target queries.
+    assert counts == {"default": 1, "orders": 3, "third": 2}
+    assert [len(p.patients.all()) for p in physicians] == [2, 1, 3, 3, 3]
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_through_cascade_rolls_back_with_the_delete(clinic, monkeypatch):
+    from django.db.models.deletion import Collector
+
+    ann, ben, bo, cy, di = clinic
+    real = Collector.delete
+
+    def failing(self):
+        if self.using == "default" and self.data:
+            raise RuntimeError("root delete failed")
+        return real(self)
+
+    monkeypatch.setattr(Collector, "delete", failing)
+    with pytest.raises(RuntimeError):
+        ann.delete()
+    monkeypatch.undo()
+    # The appointments were deleted in "orders" first, then rolled back with the root.
+    assert Appointment.objects.filter(physician_id=ann.pk).count() == 2
+    assert Physician.objects.filter(pk=ann.pk).exists()
+
+
 def test_reverse_prefetch(clinic):
     ann, ben, bo, cy, di = clinic
     with count_queries() as counts:

@@ -515,6 +515,43 @@ def test_check_bad_through_fields_and_missing_through():
     assert _errors(Doctor) == ["weakrel.E103", "weakrel.E101"]
 
 
+@isolate_apps("tests.clinic")
+def test_check_relation_to_self_needs_through_fields():
+    class Doctor(models.Model):
+        mentors = weakrel.WeakManyToManyField("self", through="clinic.Mentoring", related_name="+")
+        mentees = weakrel.WeakManyToManyField(
+            "self",
+            through="clinic.Mentoring",
+            through_fields=("mentor", "mentee", "extra"),
+            related_name="+",
+        )
+        students = weakrel.WeakManyToManyField(
+            "self",
+            through="clinic.Mentoring",
+            through_fields=("mentor", "mentee"),
+            related_name="teachers",
+        )
+
+        class Meta:
+            app_label = "clinic"
+
+    class Mentoring(models.Model):
+        mentor = weakrel.WeakForeignKey(Doctor, weakrel.CASCADE, related_name="+")
+        mentee = weakrel.WeakForeignKey(Doctor, weakrel.CASCADE, related_name="+")
+
+        class Meta:
+            app_label = "clinic"
+
+    errors = {
+        f.name: [e.id for e in f.check()]
+        for f in Doctor._meta.private_fields
+        if isinstance(f, weakrel.WeakManyToManyField)
+    }
+    assert errors == {"mentors": ["weakrel.E102"], "mentees": ["weakrel.E103"], "students": []}
+    field = Doctor._meta.get_field("students")
+    assert [k.name for k in field.through_keys] == ["mentor", "mentee"]
+
+
 def test_the_registered_check_runs_the_field_checks():
     from django.apps import apps
 

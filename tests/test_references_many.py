@@ -232,6 +232,7 @@ def test_filtering_both_ways(tags):
     by_title = Article.objects.order_by("title")
     assert list(by_title.filter(tags=django)) == [a1]
     assert list(by_title.filter(tags=python.pk)) == [a1, a2]
+    assert list(by_title.filter(tags=str(python.pk))) == [a1, a2]
     assert list(by_title.filter(tags__in=[django, sql])) == [a1, a2]
     assert list(by_title.filter(tags__in=Tag.objects.filter(name="sql"))) == [a2]
     assert list(by_title.exclude(tags=python)) == [a3]

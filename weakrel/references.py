@@ -235,7 +235,10 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
         Run by a ``pre_save`` receiver, before Django opens the save's transaction
         handling, so a refused save leaves an enclosing ``atomic`` block usable.
         """
-        keys = self.key_list(getattr(model_instance, self.attname))
+        value = getattr(model_instance, self.attname)
+        if value is None and self.null:
+            return
+        keys = self.key_list(value)
         repeated = self.duplicates(keys)
         if repeated and not self.allow_duplicates:
             raise exceptions.ValidationError(
@@ -262,8 +265,11 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
                 )
         setattr(model_instance, self.attname, keys)
 
-    def pre_save(self, model_instance: models.Model, add: bool) -> list[Any]:
-        keys = self.key_list(getattr(model_instance, self.attname))
+    def pre_save(self, model_instance: models.Model, add: bool) -> list[Any] | None:
+        value = getattr(model_instance, self.attname)
+        if value is None and self.null:
+            return None
+        keys = self.key_list(value)
         setattr(model_instance, self.attname, keys)
         return keys
 
@@ -298,7 +304,8 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
             return
         keys = {self.key_of(target) for target in targets} - {None}
         alias = router.db_for_write(self.model, instance=targets[0])
-        rows = list(self.model._base_manager.using(alias).filter(**{f"{self.name}__in": keys}))
+        holders = self.model._base_manager.using(alias).filter(**{f"{self.name}__in": keys})
+        rows = list(holders.only(self.attname))
         if not rows:
             return
         if self.on_delete is PROTECT:
@@ -455,7 +462,7 @@ class ContainsAny(Lookup):
             if not query.has_select_fields:
                 queryset = queryset.values_list(field.key_field.attname, flat=True)
             rhs = [row[0] if isinstance(row, tuple) else row for row in queryset.order_by()]
-        if isinstance(rhs, models.Model) or not hasattr(rhs, "__iter__"):
+        if isinstance(rhs, models.Model | str | bytes) or not hasattr(rhs, "__iter__"):
             rhs = [rhs]
         return [field.to_key(item) for item in rhs if item is not None]
 

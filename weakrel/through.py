@@ -168,6 +168,19 @@ class WeakManyToManyField(FieldCacheMixin, models.Field):
     def _find_through_keys(self):
         through = self.through
         names = self.remote_field.through_fields
+        if names and len(names) != 2:
+            return (
+                None,
+                None,
+                [
+                    checks.Error(
+                        "through_fields must name two weak keys of the through model: "
+                        "(key to the source, key to the target).",
+                        obj=self,
+                        id="weakrel.E103",
+                    )
+                ],
+            )
         if names:
             found = []
             for name, model in zip(names, (self.model, self.related_model), strict=True):
@@ -195,16 +208,22 @@ class WeakManyToManyField(FieldCacheMixin, models.Field):
         keys = []
         for model in (self.model, self.related_model):
             candidates = [f for f in get_weak_fields(through) if _points_at(f, model)]
-            if len(candidates) != 1 or (self.model is self.related_model):
-                how = "no" if not candidates else "more than one"
+            if len(candidates) != 1 or self.model is self.related_model:
+                label = f"'{self.model._meta.label}.{self.name}'"
+                if self.model is self.related_model:
+                    msg = f"{label} relates '{model._meta.label}' to itself."
+                else:
+                    how = "more than one" if len(candidates) > 1 else "no"
+                    msg = (
+                        f"The through model '{through._meta.label}' of {label} has {how} "
+                        f"weak key to '{model._meta.label}'."
+                    )
                 return (
                     None,
                     None,
                     [
                         checks.Error(
-                            f"The through model '{through._meta.label}' of "
-                            f"'{self.model._meta.label}.{self.name}' has {how} weak key to "
-                            f"'{model._meta.label}'.",
+                            msg,
                             hint="Give the through model exactly one WeakForeignKey to each "
                             "side, or name them with through_fields=(source, target).",
                             obj=self,

@@ -228,6 +228,24 @@ def test_through_fields_choose_the_keys(clinic):
     assert Referral.objects.get(referrer=ben).specialist_id == ann.pk
 
 
+def test_relation_to_self(clinic):
+    ann, ben, bo, cy, di = clinic
+    cat = Physician.objects.create(name="Cat")
+    ann.consultants.add(ben, cat, through_defaults={"patient": bo})
+    ben.consultants.add(cat, through_defaults={"patient": cy})
+    assert list(ann.consultants.all()) == [ben, cat]
+    assert list(cat.consulted_by.all()) == [ann, ben]
+    assert list(Physician.objects.filter(consultants__name="Cat")) == [ann, ben]
+    assert list(Physician.objects.filter(consulted_by=ann)) == [ben, cat]
+    found = {
+        p.name: [c.name for c in p.consultants.all()]
+        for p in Physician.objects.prefetch_related("consultants")
+    }
+    assert found == {"Ann": ["Ben", "Cat"], "Ben": ["Cat"], "Cat": []}
+    patients = sorted(Referral.objects.values_list("patient_id", flat=True))
+    assert patients == sorted([bo.pk, bo.pk, cy.pk])
+
+
 # -- prefetching ---------------------------------------------------------------------
 
 

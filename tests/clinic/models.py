@@ -19,6 +19,13 @@ class Physician(models.Model):
         through_fields=("referrer", "patient"),
         related_name="referrers",
     )
+    # A relation to self: who this physician referred patients to.
+    consultants = weakrel.WeakManyToManyField(
+        "self",
+        through="clinic.Referral",
+        through_fields=("referrer", "specialist"),
+        related_name="consulted_by",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -375,6 +375,18 @@ def test_filter_through_the_relation(clinic):
     assert list(Physician.objects.exclude(patients__name="Bo")) == [ben]
 
 
+def test_isnull_finds_instances_with_and_without_links(clinic):
+    ann, ben, bo, cy, di = clinic
+    lone = Physician.objects.create(name="Lone")
+    assert list(Physician.objects.filter(patients__isnull=True)) == [lone]
+    assert list(Physician.objects.filter(patients__isnull=False)) == [ann, ben]
+    assert list(Patient.objects.filter(physicians__isnull=True)) == [di]
+    assert list(Patient.objects.exclude(physicians__isnull=True)) == [bo, cy]
+    Appointment.objects.all().delete()
+    assert Physician.objects.filter(patients__isnull=True).count() == 3
+    assert not Physician.objects.filter(patients__isnull=False).exists()
+
+
 def test_filter_from_the_target_side(clinic):
     ann, ben, bo, cy, di = clinic
     assert list(Patient.objects.filter(physicians__name="Ben")) == [cy]

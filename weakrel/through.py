@@ -36,6 +36,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.core import checks, exceptions
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import models, router, transaction
 from django.db.models.fields.mixins import FieldCacheMixin
 from django.db.models.fields.related import lazy_related_operation
@@ -245,6 +246,8 @@ class WeakManyToManyField(FieldCacheMixin, models.Field):
     def get_lookup(self, lookup_name: str):
         if lookup_name in ("exact", "in"):
             return partial(_through_lookup, reverse=False, lookup_name=lookup_name)
+        if lookup_name == "isnull":
+            return partial(_through_isnull, reverse=False)
         return None
 
     def get_transform(self, name: str):
@@ -371,6 +374,8 @@ class ReverseWeakManyToMany(FieldCacheMixin, models.Field):
     def get_lookup(self, lookup_name: str):
         if lookup_name in ("exact", "in"):
             return partial(_through_lookup, reverse=True, lookup_name=lookup_name)
+        if lookup_name == "isnull":
+            return partial(_through_isnull, reverse=True)
         return None
 
     def get_transform(self, name: str):
@@ -408,6 +413,29 @@ def _through_path(lhs, *, reverse: bool, name: str) -> RelatedPath:
 def _through_lookup(lhs, rhs, *, reverse: bool, lookup_name: str) -> RemoteLookup:
     """``patients=patient`` / ``patients__in=[...]``: through rows naming those targets."""
     return RemoteLookup(_first_hop(lhs, reverse), rhs, lookup_name=lookup_name)
+
+
+class _NoLinks(RemoteLookup):
+    """``patients__isnull=True``: no through row names this instance (``False``: some)."""
+
+    def __init__(self, lhs: RelatedPath, rhs: Any) -> None:
+        if not isinstance(rhs, bool):
+            raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
+        super().__init__(lhs, False, lookup_name="isnull")
+        self.rhs = self.no_links = rhs
+
+    def as_sql(self, compiler, connection):
+        try:
+            sql, params = super().as_sql(compiler, connection)
+        except EmptyResultSet:
+            if self.no_links:
+                raise FullResultSet from None
+            raise
+        return (f"NOT ({sql})", params) if self.no_links else (sql, params)
+
+
+def _through_isnull(lhs, rhs, *, reverse: bool) -> _NoLinks:
+    return _NoLinks(_first_hop(lhs, reverse), rhs)
 
 
 class _Rows(list):

@@ -546,6 +546,41 @@ def test_check_bad_through_fields_and_missing_through():
 
 
 @isolate_apps("tests.clinic")
+def test_check_reverse_name_clashes():
+    class Client(models.Model):
+        doctors = models.CharField(max_length=10)
+
+        class Meta:
+            app_label = "clinic"
+
+    class Doctor(models.Model):
+        clients = weakrel.WeakManyToManyField(Client, through="clinic.Slot", related_name="doctors")
+        again = weakrel.WeakManyToManyField(
+            Client, through="clinic.Slot", through_fields=("doctor", "client"), related_name="slots"
+        )
+
+        class Meta:
+            app_label = "clinic"
+
+    class Slot(models.Model):
+        doctor = weakrel.WeakForeignKey(Doctor, weakrel.CASCADE, related_name="+")
+        client = weakrel.WeakForeignKey(Client, weakrel.CASCADE, related_name="slots")
+
+        class Meta:
+            app_label = "clinic"
+
+    errors = {
+        f.name: [(e.id, e.msg) for e in f.check()]
+        for f in Doctor._meta.private_fields
+        if isinstance(f, weakrel.WeakManyToManyField)
+    }
+    assert [e[0] for e in errors["clients"]] == ["weakrel.E104", "weakrel.E104"]
+    assert "clashes with 'clinic.Client.doctors'" in errors["clients"][0][1]
+    assert [e[0] for e in errors["again"]] == ["weakrel.E104", "weakrel.E104"]
+    assert "clashes with 'clinic.Slot.client'" in errors["again"][0][1]
+
+
+@isolate_apps("tests.clinic")
 def test_check_relation_to_self_needs_through_fields():
     class Doctor(models.Model):
         mentors = weakrel.WeakManyToManyField("self", through="clinic.Mentoring", related_name="+")

@@ -292,7 +292,37 @@ class WeakManyToManyField(FieldCacheMixin, models.Field):
                 )
         if errors:
             return errors
-        return self._find_through_keys()[2]
+        return self._find_through_keys()[2] + self._check_clashes()
+
+    def _check_clashes(self) -> list[checks.CheckMessage]:
+        """The reverse accessor and query name must be free on the target."""
+        if self.remote_field.is_hidden():
+            return []
+        target = self.related_model
+        taken: dict[str, str] = {}
+        for field in target._meta.get_fields(include_hidden=True):
+            other = getattr(field, "field", None)
+            if other is self:
+                continue
+            taken[field.name] = f"{target._meta.label}.{field.name}"
+            accessor = getattr(other, "accessor_name", None)
+            if isinstance(accessor, str) and not other.remote_field.is_hidden():
+                taken[accessor] = f"{other.model._meta.label}.{other.name}"
+        label = f"{self.model._meta.label}.{self.name}"
+        return [
+            checks.Error(
+                f"Reverse {kind} '{target._meta.object_name}.{name}' for '{label}' "
+                f"clashes with '{taken[name]}'.",
+                hint=f"Add or change a related_name argument to the definition for '{label}'.",
+                obj=self,
+                id="weakrel.E104",
+            )
+            for kind, name in (
+                ("accessor", self.accessor_name),
+                ("query name", self.related_query_name()),
+            )
+            if name in taken
+        ]
 
 
 @checks.register(checks.Tags.models)

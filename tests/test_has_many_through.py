@@ -418,6 +418,16 @@ def test_deleting_a_patient_cascades_to_its_appointments(clinic):
     assert Record.objects.count() == 0
 
 
+def test_hidden_reverse_side(clinic):
+    ann, ben, bo, cy, di = clinic
+    place = Clinic.objects.create(name="South")
+    place.seen.add(cy, di)
+    assert list(place.seen.all()) == [cy, di]
+    assert list(Clinic.objects.filter(seen__name="Di")) == [place]
+    assert not hasattr(Patient, "+")
+    assert [c.name for c in Patient.objects.get(pk=cy.pk).clinics.all()] == ["South"]
+
+
 def test_through_protect_blocks_the_delete_everywhere(clinic):
     ann, ben, bo, cy, di = clinic
     place = Clinic.objects.create(name="North")

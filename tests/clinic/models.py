@@ -68,6 +68,8 @@ class Referral(models.Model):
 class Clinic(models.Model):
     name = models.CharField(max_length=100)
     referred = weakrel.WeakManyToManyField(Patient, through="clinic.Visit", related_name="clinics")
+    # No reverse accessor on Patient.
+    seen = weakrel.WeakManyToManyField(Patient, through="clinic.Visit", related_name="+")
 
 
 class Visit(models.Model):

@@ -12,6 +12,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "tests.api",
+    "tests.clinic",
+    "tests.blog",
 ]
 DATABASES = database_settings()
 DATABASE_ROUTERS = ["tests.routers.ModelRouter"]
@@ -31,6 +33,18 @@ WEAKREL_TEST_ROUTES = {
     "shop.keyholder": "orders",
     "api.physician": "default",
     "api.patient": "default",
+    "clinic.physician": "default",
+    "clinic.appointment": "orders",
+    "clinic.patient": "third",
+    "clinic.record": "default",
+    "clinic.referral": "orders",
+    "clinic.clinic": "default",
+    "clinic.visit": "third",
+    "blog.article": "default",
+    "blog.tag": "orders",
+    "blog.pinboard": "default",
+    "blog.photo": "third",
+    "blog.gallery": "orders",
 }
 ROOT_URLCONF = "tests.api.urls"
 REST_FRAMEWORK = {

@@ -14,6 +14,8 @@ from weakrel.deletion import PULL
 from weakrel.enforcement import check_references
 from weakrel.exceptions import DanglingReferenceError, RelatedDatabaseError
 from weakrel.fields import WeakForeignKey, WeakOneToOneField
+from weakrel.references import WeakReferencesMany
+from weakrel.through import WeakManyToManyField
 
 __version__ = "0.1.0"
 
@@ -28,6 +30,8 @@ __all__ = [
     "DanglingReferenceError",
     "RelatedDatabaseError",
     "WeakForeignKey",
+    "WeakManyToManyField",
     "WeakOneToOneField",
+    "WeakReferencesMany",
     "check_references",
 ]

@@ -47,7 +47,13 @@ from weakrel.routing import chunks, key_chunk_size
 
 
 def PULL(collector, field, sub_objs, using):  # noqa: N802 - named like Django's CASCADE
-    """on_delete for ReferencesMany: remove the deleted key from every list holding it."""
+    """on_delete for ReferencesMany: remove the deleted key from every list holding it.
+
+    A marker: ``WeakReferencesMany.collect_dependents`` does the work, scheduling the
+    rewritten lists as field updates on the dependents' alias collector, so they run
+    in the same transaction as the deletes. Django calls it only for other fields.
+    """
+    raise TypeError(f"on_delete=PULL is only for WeakReferencesMany, not for {field}.")
 
 
 def weak_on_delete(collector: Collector, field, sub_objs, using: str) -> None:

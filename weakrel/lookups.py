@@ -182,8 +182,9 @@ class RemoteLookup(Lookup):
         return ("%s", [value])
 
     def as_sql(self, compiler, connection):
+        # A fresh query per compile: a reused queryset sees the current remote rows.
         with database_errors(self.remote.db, f"reading {self.remote.model._meta.label}"):
-            keys = [key for key in self.remote if key is not None]
+            keys = [key for key in self.remote.all() if key is not None]
         return keys_in_sql(compiler, connection, self.lhs.column, self.lhs.column_field, keys)
 
 

@@ -5,6 +5,8 @@ ROUTES = {
     "shop.order": "orders",
     "shop.orderline": "orders",
     "shop.profile": "orders",
+    "clinic.appointment": "orders",
+    "blog.tag": "orders",
 }
 
 

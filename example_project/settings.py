@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "weakrel",
     "example_project.shop",
+    "example_project.clinic",
+    "example_project.blog",
 ]
 
 MIDDLEWARE = [

@@ -218,3 +218,43 @@ def test_check_references_checks_a_batch_in_one_query(ada, django_assert_num_que
             weakrel.check_references(orders)
     with django_assert_num_queries(1, using="default"):
         weakrel.check_references(orders[:2])
+
+
+def test_serializers_round_trip_the_raw_key(ada):
+    from django.core import serializers
+
+    order = Order.objects.create(customer=ada, total=4)
+    payload = serializers.serialize("json", [order])
+    assert f'"customer": {ada.pk}' in payload
+    Order.objects.all().delete()
+    (restored,) = serializers.deserialize("json", payload)
+    restored.save()  # fixtures load as they are (raw), like Django's loaddata
+    assert Order.objects.get(pk=order.pk).customer == ada
+
+
+def test_abstract_and_inherited_weak_keys():
+    from django.db import models
+    from django.test.utils import isolate_apps
+
+    with isolate_apps("tests.shop"):
+
+        class Base(models.Model):
+            owner = weakrel.WeakForeignKey(
+                Customer, weakrel.CASCADE, related_name="%(app_label)s_%(class)s_set"
+            )
+
+            class Meta:
+                abstract = True
+                app_label = "shop"
+
+        class Invoice(Base):
+            class Meta:
+                app_label = "shop"
+
+        class Receipt(Base):
+            class Meta:
+                app_label = "shop"
+
+        assert Invoice._meta.get_field("owner").accessor_name == "shop_invoice_set"
+        assert Receipt._meta.get_field("owner").accessor_name == "shop_receipt_set"
+        assert Invoice._meta.get_field("owner").related_model is Customer

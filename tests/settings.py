@@ -31,6 +31,7 @@ WEAKREL_TEST_ROUTES = {
     "shop.uuidtarget": "third",
     "shop.chartarget": "third",
     "shop.keyholder": "orders",
+    "shop.coupon": "orders",
     "api.physician": "default",
     "api.patient": "default",
     "clinic.physician": "default",

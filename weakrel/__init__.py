@@ -14,6 +14,7 @@ from weakrel.deletion import PULL
 from weakrel.enforcement import check_references
 from weakrel.exceptions import DanglingReferenceError, RelatedDatabaseError
 from weakrel.fields import WeakForeignKey, WeakOneToOneField
+from weakrel.query import WeakManager, WeakQuerySet
 from weakrel.references import WeakReferencesMany
 from weakrel.through import WeakManyToManyField
 
@@ -30,8 +31,10 @@ __all__ = [
     "DanglingReferenceError",
     "RelatedDatabaseError",
     "WeakForeignKey",
+    "WeakManager",
     "WeakManyToManyField",
     "WeakOneToOneField",
+    "WeakQuerySet",
     "WeakReferencesMany",
     "check_references",
 ]

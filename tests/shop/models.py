@@ -105,3 +105,12 @@ class KeyHolder(models.Model):
     unchecked = weakrel.WeakForeignKey(
         Product, weakrel.DO_NOTHING, null=True, enforce=False, related_name="+"
     )
+
+
+class Coupon(models.Model):
+    """Bulk writes checked too: the manager is weakrel's."""
+
+    customer = weakrel.WeakForeignKey(Customer, weakrel.CASCADE, related_name="coupons")
+    code = models.CharField(max_length=10, blank=True)
+
+    objects = weakrel.WeakManager()

@@ -56,11 +56,18 @@ def create_weak_reverse_manager(superclass: type, field: WeakForeignKey) -> type
 
         def _apply_rel_filters(self, queryset):
             """Narrow ``queryset`` to this instance's dependents, on their database."""
+            queryset = queryset.using(self._db) if self._db else queryset._chain()
+            return self._narrow(queryset)
+
+        def _narrow(self, queryset):
+            """Narrow a queryset no one else holds, in place.
+
+            The filter is deferred until the query is built, as Django's related
+            managers defer theirs: a prefetch gives every instance such a queryset
+            and most are never filtered, only handed their prefetched rows.
+            """
             queryset._add_hints(instance=self.instance)
-            if self._db:
-                queryset = queryset.using(self._db)
-            queryset._defer_next_filter = True
-            queryset = queryset.filter(**self.core_filters)
+            queryset._deferred_filter = (False, (), self.core_filters)
             queryset._known_related_objects = {field: {self.key: self.instance}}
             return queryset
 
@@ -69,7 +76,7 @@ def create_weak_reverse_manager(superclass: type, field: WeakForeignKey) -> type
                 return self.instance._prefetched_objects_cache[self.prefetch_cache_name]
             except (AttributeError, KeyError):
                 self._check_key()
-                return self._apply_rel_filters(super().get_queryset())
+                return self._narrow(super().get_queryset())
 
         def get_prefetch_querysets(self, instances, querysets=None):
             rel_obj_attr = attrgetter(field.attname)

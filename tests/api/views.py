@@ -1,22 +1,21 @@
+from django.utils import timezone
 from rest_framework import viewsets
 from rest_framework.pagination import LimitOffsetPagination, PageNumberPagination
 
 from tests.api.models import Patient, Physician
-from django.utils import timezone
-
 from tests.api.serializers import (
     ArticleSerializer,
     ClinicPatientSerializer,
     ClinicPhysicianSerializer,
-    PinboardSerializer,
-    TagSerializer,
     CustomerSerializer,
     OrderLineSerializer,
     OrderSerializer,
     PatientSerializer,
     PhysicianSerializer,
+    PinboardSerializer,
     ProductSerializer,
     ProfileSerializer,
+    TagSerializer,
 )
 from tests.blog.models import Article, Pinboard, Tag
 from tests.clinic.models import Patient as ClinicPatient

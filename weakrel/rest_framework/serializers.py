@@ -60,10 +60,7 @@ class IncludeListSerializer(serializers.ListSerializer):
         tree = self.child.include_tree
         if tree and items and not all(is_prefetched(item, tree) for item in items):
             prefetch_related_objects(items, *build_prefetches(tree, self.child.include_hook))
-        if items:
-            for field in self.child._readable_fields:
-                if isinstance(field, WeakLinkListField):
-                    field.prefetch_keys(items)
+        prefetch_link_keys(self.child, items)
         return [self.child.to_representation(item) for item in items]
 
 
@@ -176,6 +173,7 @@ class IncludeModelSerializer(serializers.ModelSerializer):
         tree = self.include_tree
         if tree and not is_prefetched(instance, tree):
             prefetch_related_objects([instance], *build_prefetches(tree, self.include_hook))
+        prefetch_link_keys(self, [instance])
         return super().to_representation(instance)
 
 
@@ -206,6 +204,28 @@ def weak_key_fields(model_class: type[models.Model]) -> dict[str, tuple[type, di
             kwargs = {"model_field": field.field, "reverse": True}
             keys[f"{field.field.accessor_name}_ids"] = (WeakLinkListField, kwargs)
     return keys
+
+
+def prefetch_link_keys(serializer: IncludeModelSerializer, items: list[models.Model]) -> None:
+    """Read the ``patients_ids`` of ``items`` and of every included row beneath them:
+    one query per key list field per level, not one per row."""
+    if not items:
+        return
+    for field in serializer._readable_fields:
+        if isinstance(field, WeakLinkListField):
+            missing = [item for item in items if not hasattr(item, field.cache_attr)]
+            if missing:
+                field.prefetch_keys(missing)
+        nested = getattr(field, "child", field)
+        if isinstance(nested, IncludeModelSerializer) and field.source.startswith("_include_"):
+            rows: list[models.Model] = []
+            for item in items:
+                value = getattr(item, field.source, None)
+                if isinstance(value, list):
+                    rows.extend(value)
+                elif value is not None:
+                    rows.append(value)
+            prefetch_link_keys(nested, rows)
 
 
 def _many_relation_names(model_class: type[models.Model]) -> dict[str, str]:

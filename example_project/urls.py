@@ -8,5 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     path("api/", include("example_project.shop.api")),
+    path("api/", include("example_project.clinic.api")),
+    path("api/", include("example_project.blog.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
 ]

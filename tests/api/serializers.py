@@ -1,4 +1,8 @@
+from django.utils import timezone
+
 from tests.api.models import Patient, Physician
+from tests.blog import models as blog
+from tests.clinic import models as clinic
 from tests.shop.models import Customer, Order, OrderLine, Product, Profile, Region
 from weakrel.rest_framework import IncludeModelSerializer
 
@@ -61,3 +65,53 @@ class PhysicianSerializer(IncludeModelSerializer):
         model = Physician
         fields = ["id", "name"]
         includes = {"patients": PatientSerializer}
+
+
+# -- HasManyThrough (tests/clinic) and ReferencesMany (tests/blog) ------------------
+
+
+class ClinicPatientSerializer(IncludeModelSerializer):
+    class Meta:
+        model = clinic.Patient
+        fields = ["id", "name", "physicians_ids"]
+        includes = {
+            "physicians": "tests.api.serializers.ClinicPhysicianSerializer",
+            "records": "tests.api.serializers.RecordSerializer",
+        }
+        through_defaults = {"physicians": {"at": timezone.now}}
+
+
+class RecordSerializer(IncludeModelSerializer):
+    class Meta:
+        model = clinic.Record
+        fields = ["id", "patient_id", "text"]
+        includes = {"patient": ClinicPatientSerializer}
+
+
+class ClinicPhysicianSerializer(IncludeModelSerializer):
+    class Meta:
+        model = clinic.Physician
+        fields = ["id", "name", "patients_ids"]
+        includes = {"patients": ClinicPatientSerializer}
+        through_defaults = {"patients": {"at": timezone.now, "room": "A1"}}
+
+
+class TagSerializer(IncludeModelSerializer):
+    class Meta:
+        model = blog.Tag
+        fields = ["id", "name"]
+        includes = {"articles": "tests.api.serializers.ArticleSerializer"}
+
+
+class ArticleSerializer(IncludeModelSerializer):
+    class Meta:
+        model = blog.Article
+        fields = ["id", "title", "tags_ids"]
+        includes = {"tags": TagSerializer}
+
+
+class PinboardSerializer(IncludeModelSerializer):
+    class Meta:
+        model = blog.Pinboard
+        fields = ["id", "repeated_ids", "ignored_ids"]
+        includes = {"repeated": TagSerializer}

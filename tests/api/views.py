@@ -1,16 +1,25 @@
+from django.utils import timezone
 from rest_framework import viewsets
 from rest_framework.pagination import LimitOffsetPagination, PageNumberPagination
 
 from tests.api.models import Patient, Physician
 from tests.api.serializers import (
+    ArticleSerializer,
+    ClinicPatientSerializer,
+    ClinicPhysicianSerializer,
     CustomerSerializer,
     OrderLineSerializer,
     OrderSerializer,
     PatientSerializer,
     PhysicianSerializer,
+    PinboardSerializer,
     ProductSerializer,
     ProfileSerializer,
+    TagSerializer,
 )
+from tests.blog.models import Article, Pinboard, Tag
+from tests.clinic.models import Patient as ClinicPatient
+from tests.clinic.models import Physician as ClinicPhysician
 from tests.shop.models import Customer, Order, OrderLine, Product, Profile
 from weakrel.rest_framework import IncludeViewSetMixin
 from weakrel.rest_framework.filters import WeakFilterBackend
@@ -94,3 +103,66 @@ class PhysicianPatientViewSet(RelationViewSetMixin, IncludeViewSetMixin, viewset
     relation = "patients"
     queryset = Patient.objects.order_by("id")
     serializer_class = PatientSerializer
+
+
+# -- HasManyThrough (tests/clinic) and ReferencesMany (tests/blog) ------------------
+
+
+class ClinicPhysicianViewSet(IncludeViewSetMixin, viewsets.ModelViewSet):
+    queryset = ClinicPhysician.objects.order_by("id")
+    serializer_class = ClinicPhysicianSerializer
+    pagination_class = PageSizePagination
+    filter_backends = [WeakFilterBackend]
+    filterset_fields = {"name": ["exact"], "patients__name": ["exact", "icontains"]}
+
+
+class ClinicPatientViewSet(IncludeViewSetMixin, viewsets.ModelViewSet):
+    queryset = ClinicPatient.objects.order_by("id")
+    serializer_class = ClinicPatientSerializer
+    pagination_class = PageSizePagination
+    filter_backends = [WeakFilterBackend]
+    filterset_fields = {"physicians__name": ["exact"]}
+
+
+class ClinicPhysicianPatientViewSet(RelationViewSetMixin, ClinicPatientViewSet):
+    """``/clinic-physicians/{pk}/patients/``: a WeakManyToManyField."""
+
+    parent_queryset = ClinicPhysician.objects.all()
+    relation = "patients"
+    through_defaults = {"at": timezone.now}
+
+
+class ClinicPatientPhysicianViewSet(RelationViewSetMixin, ClinicPhysicianViewSet):
+    """``/clinic-patients/{pk}/physicians/``: the reverse side."""
+
+    parent_queryset = ClinicPatient.objects.all()
+    relation = "physicians"
+    through_defaults = {"at": timezone.now}
+
+
+class ArticleViewSet(IncludeViewSetMixin, viewsets.ModelViewSet):
+    queryset = Article.objects.order_by("id")
+    serializer_class = ArticleSerializer
+    pagination_class = PageSizePagination
+    filter_backends = [WeakFilterBackend]
+    filterset_fields = {"tags__name": ["exact", "icontains"]}
+
+
+class TagViewSet(IncludeViewSetMixin, viewsets.ModelViewSet):
+    queryset = Tag.objects.order_by("id")
+    serializer_class = TagSerializer
+    pagination_class = PageSizePagination
+    filter_backends = [WeakFilterBackend]
+    filterset_fields = {"articles__title": ["exact"]}
+
+
+class ArticleTagViewSet(RelationViewSetMixin, TagViewSet):
+    """``/articles/{pk}/tags/``: a WeakReferencesMany."""
+
+    parent_queryset = Article.objects.all()
+    relation = "tags"
+
+
+class PinboardViewSet(IncludeViewSetMixin, viewsets.ModelViewSet):
+    queryset = Pinboard.objects.order_by("id")
+    serializer_class = PinboardSerializer

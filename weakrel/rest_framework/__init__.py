@@ -4,7 +4,7 @@ endpoints, django-filter support and an OpenAPI schema.
 Import it only where DRF is installed; weakrel's core never imports DRF.
 """
 
-from weakrel.rest_framework.fields import WeakKeyField, WeakKeyListField
+from weakrel.rest_framework.fields import WeakKeyField, WeakKeyListField, WeakLinkListField
 from weakrel.rest_framework.serializers import IncludeListSerializer, IncludeModelSerializer
 from weakrel.rest_framework.viewsets import IncludeViewSetMixin
 
@@ -14,4 +14,5 @@ __all__ = [
     "IncludeViewSetMixin",
     "WeakKeyField",
     "WeakKeyListField",
+    "WeakLinkListField",
 ]

@@ -1,8 +1,10 @@
-"""Writable key fields for weak relations: ``customer_id``, ``tag_ids``.
+"""Writable key fields for weak relations: ``customer_id``, ``tags_ids``, ``patients_ids``.
 
 A weak key has no database constraint, so the serializer is where a bad key must
 become a 400: the value is converted with the key field's ``to_python`` and looked up
-in the target's own database, with the weak field's own error message.
+in the target's own database, with the weak field's own error message. A list of
+keys is looked up in one query, and a key given twice is refused unless the relation
+allows duplicates.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from django.db import connections, models, router
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from weakrel.fields import WeakForeignKey
+from weakrel.references import WeakReferencesMany
 from weakrel.routing import filter_in
+from weakrel.through import WeakManyToManyField
 
 _INTEGER_TYPES = {
     "AutoField": "IntegerField",
@@ -27,16 +32,20 @@ _INTEGER_TYPES = {
 class WeakKeyField(serializers.Field):
     """The raw key of a weak relation, checked against the target's database.
 
-    ``model_field`` is the ``WeakForeignKey`` (or any field with ``related_model``,
-    ``target_field`` and ``error_messages["invalid"]``).
+    ``model_field`` is the ``WeakForeignKey``. A ``WeakReferencesMany`` item passes
+    its list field with ``target_field``, the target key it stores.
     """
 
     default_error_messages = {
         "incorrect_type": _("Incorrect type. Expected pk value, received {data_type}."),
+        "does_not_exist": _("{model} instance with {field} {value} does not exist."),
     }
 
-    def __init__(self, model_field: models.Field, **kwargs: Any) -> None:
+    def __init__(
+        self, model_field: models.Field, target_field: models.Field | None = None, **kwargs: Any
+    ) -> None:
         self.model_field = model_field
+        self._target_field = target_field
         kwargs.setdefault("required", not (model_field.null or model_field.has_default()))
         kwargs.setdefault("allow_null", model_field.null)
         super().__init__(**kwargs)
@@ -47,7 +56,11 @@ class WeakKeyField(serializers.Field):
 
     @property
     def target_field(self) -> models.Field:
-        return self.model_field.target_field
+        return self._target_field or self.model_field.target_field
+
+    @property
+    def enforce(self) -> bool:
+        return getattr(self.model_field, "enforce", True)
 
     def target_queryset(self) -> models.QuerySet:
         model = self.target_model
@@ -63,7 +76,8 @@ class WeakKeyField(serializers.Field):
             ProhibitNullCharactersValidator()(data)
         target = self.target_field
         try:
-            key = self.model_field.to_python(data)
+            convert = self.model_field.to_python if self._target_field is None else target.to_python
+            key = convert(data)
             target.run_validators(key)
         except django_exceptions.ValidationError as exc:
             raise serializers.ValidationError(list(exc.messages)) from None
@@ -82,6 +96,10 @@ class WeakKeyField(serializers.Field):
 
     def _missing_message(self, key: Any) -> str:
         field = self.model_field
+        if not isinstance(field, WeakForeignKey):
+            return self.error_messages["does_not_exist"].format(
+                model=self.target_model._meta.verbose_name, field=self.target_field.name, value=key
+            )
         return field.error_messages["invalid"] % {
             "model": self.target_model._meta.verbose_name,
             "pk": key,
@@ -91,7 +109,7 @@ class WeakKeyField(serializers.Field):
 
     def to_internal_value(self, data: Any) -> Any:
         key = self.to_key(data)
-        if getattr(self.model_field, "enforce", True):
+        if self.enforce:
             exists = self.target_queryset().filter(**{self.target_field.attname: key}).exists()
             if not exists:
                 raise serializers.ValidationError(self._missing_message(key))
@@ -103,26 +121,61 @@ class WeakKeyField(serializers.Field):
         return str(value)
 
 
+class _UncheckedKeyField(WeakKeyField):
+    """A list item: converted one by one, looked up by the list in one query."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return self.to_key(data)
+
+
 class WeakKeyListField(serializers.ListField):
-    """A list of weak keys (HasManyThrough, ReferencesMany), checked in one query."""
+    """A list of weak keys, checked in one query: ``tags_ids`` of a ``WeakReferencesMany``.
+
+    ``model_field`` is the ``WeakReferencesMany`` (or a ``WeakForeignKey``, for a list
+    of its values). The list keeps its order; a key given twice is a 400 unless
+    ``allow_duplicates`` (by default the ``WeakReferencesMany``'s own setting).
+    """
 
     default_error_messages = {
         "does_not_exist": _("{model} instances with {field} {values} do not exist."),
+        "duplicate": _("{values} given more than once."),
     }
 
-    def __init__(self, model_field: models.Field, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        model_field: models.Field,
+        *,
+        child: WeakKeyField | None = None,
+        allow_duplicates: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.model_field = model_field
-        kwargs.setdefault("child", _UncheckedKeyField(model_field, required=True, allow_null=False))
+        if child is None and isinstance(model_field, WeakReferencesMany):
+            child = _UncheckedKeyField(
+                model_field, target_field=model_field.key_field, required=True, allow_null=False
+            )
+            kwargs.setdefault("allow_null", model_field.null)
+        elif child is None:  # any list of one weak key's values
+            child = _UncheckedKeyField(model_field, required=True, allow_null=False)
+        if allow_duplicates is None:
+            allow_duplicates = getattr(model_field, "allow_duplicates", True)
+        self.allow_duplicates = allow_duplicates
         kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
+        super().__init__(child=child, **kwargs)
 
     def to_internal_value(self, data: Any) -> list[Any]:
+        if isinstance(data, dict):  # DRF's ListField would read a dict as a form
+            self.fail("not_a_list", input_type=type(data).__name__)
         keys = super().to_internal_value(data)
-        if not keys or not getattr(self.model_field, "enforce", True):
-            return keys
-        child: WeakKeyField = self.child
-        attname = child.target_field.attname
         unique = list(dict.fromkeys(keys))
+        if len(unique) != len(keys) and not self.allow_duplicates:
+            seen: set[Any] = set()
+            repeated = list(dict.fromkeys(k for k in keys if k in seen or seen.add(k)))
+            self.fail("duplicate", values=", ".join(repr(key) for key in repeated))
+        child: WeakKeyField = self.child
+        if not unique or not child.enforce:
+            return keys
+        attname = child.target_field.attname
         rows = filter_in(child.target_queryset().only(attname), attname, unique)
         found = {getattr(row, attname) for row in rows}
         missing = [key for key in unique if key not in found]
@@ -136,8 +189,41 @@ class WeakKeyListField(serializers.ListField):
         return keys
 
 
-class _UncheckedKeyField(WeakKeyField):
-    """A list item: converted one by one, looked up by the list in one query."""
+class WeakLinkListField(WeakKeyListField):
+    """The keys a ``WeakManyToManyField`` links: ``patients_ids`` (or, on the other
+    side, ``physicians_ids``).
 
-    def to_internal_value(self, data: Any) -> Any:
-        return self.to_key(data)
+    The relation has no column, so the serializer saves the list with the related
+    manager's ``set()`` after the instance itself. Reading costs one query on the
+    through model's database, for the whole list when :meth:`prefetch_keys` ran.
+    """
+
+    def __init__(self, model_field: WeakManyToManyField, *, reverse: bool = False, **kwargs):
+        source, target = model_field.through_keys
+        self.near, self.far = (target, source) if reverse else (source, target)
+        self.relation = model_field.accessor_name if reverse else model_field.name
+        child = _UncheckedKeyField(self.far, required=True, allow_null=False)
+        super().__init__(model_field, child=child, allow_duplicates=False, **kwargs)
+
+    @property
+    def cache_attr(self) -> str:
+        return f"_weakrel_{self.relation}_keys"
+
+    def _links(self):
+        through = self.near.model
+        return through._base_manager.db_manager(router.db_for_read(through)).order_by("pk")
+
+    def prefetch_keys(self, instances: list[models.Model]) -> None:
+        """Read the linked keys of every instance in one query (per parameter chunk)."""
+        near_keys = {self.near.key_of(obj) for obj in instances} - {None}
+        linked: dict[Any, list[Any]] = {key: [] for key in near_keys}
+        pairs = self._links().values_list(self.near.attname, self.far.attname)
+        for near_key, far_key in filter_in(pairs, self.near.attname, sorted(near_keys, key=str)):
+            linked[near_key].append(far_key)
+        for obj in instances:
+            setattr(obj, self.cache_attr, linked.get(self.near.key_of(obj), []))
+
+    def get_attribute(self, instance: models.Model) -> list[Any]:
+        if not hasattr(instance, self.cache_attr):
+            self.prefetch_keys([instance])
+        return getattr(instance, self.cache_attr)

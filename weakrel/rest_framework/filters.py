@@ -16,7 +16,7 @@ from django.db.models.constants import LOOKUP_SEP
 from django_filters import rest_framework as filters
 from django_filters.utils import get_model_field
 
-from weakrel.fields import ReverseWeakRelation, WeakForeignKey
+from weakrel.fields import WeakForeignKey
 
 __all__ = ["WeakFilterBackend", "WeakFilterSet", "get_weak_model_field"]
 
@@ -30,12 +30,11 @@ def get_weak_model_field(model: type[models.Model], field_name: str) -> models.F
             field = opts.get_field(name)
         except FieldDoesNotExist:
             return None
-        if isinstance(field, WeakForeignKey):
-            opts = field.related_model._meta
-        elif isinstance(field, ReverseWeakRelation):
-            opts = field.related_model._meta
-        elif field.is_relation and field.related_model is not None:
-            opts = field.related_model._meta
+        # Weak keys, their reverse sides, WeakManyToManyField and WeakReferencesMany
+        # (both sides) all name the model they lead to in ``related_model``.
+        related = getattr(field, "related_model", None)
+        if related is not None and not isinstance(related, str):
+            opts = related._meta
     return field
 
 

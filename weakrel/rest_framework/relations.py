@@ -9,10 +9,11 @@ row. :class:`RelationRouter` registers such a view under its parent's URL.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router, transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from rest_framework import status
@@ -50,6 +51,8 @@ class RelationViewSetMixin:
     relation: str = ""
     #: URL keyword that holds the parent's key.
     parent_lookup_kwarg: str = "parent_pk"
+    #: Values for the through model's other fields when a many-to-many link is written.
+    through_defaults: dict[str, Any] | None = None
 
     def initial(self, request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -72,6 +75,10 @@ class RelationViewSetMixin:
 
     def get_related_manager(self):
         return getattr(self.get_parent(), self.relation)
+
+    def get_through_defaults(self) -> dict[str, Any]:
+        """``through_defaults`` for ``add()``: callables are called per request."""
+        return dict(self.through_defaults or {})
 
     @property
     def relation_key_field(self) -> models.Field | None:
@@ -106,8 +113,26 @@ class RelationViewSetMixin:
         if key_field is not None:
             serializer.save(**{key_field.attname: key_field.target_field.value_from_object(parent)})
         else:
-            instance = serializer.save()
-            self.get_related_manager().add(instance)
+            # The row and its link, in two databases: both or neither.
+            model = self.get_related_manager().model
+            aliases = {router.db_for_write(model), self._link_db()}
+            with ExitStack() as stack:
+                for alias in sorted(aliases):
+                    stack.enter_context(transaction.atomic(using=alias))
+                instance = serializer.save()
+                self._add(instance)
+
+    def _link_db(self) -> str:
+        manager = self.get_related_manager()
+        through = getattr(manager, "through", None)
+        return router.db_for_write(through or type(self.get_parent()))
+
+    def _add(self, target: models.Model) -> None:
+        manager = self.get_related_manager()
+        if getattr(manager, "through", None) is not None:
+            manager.add(target, through_defaults=self.get_through_defaults())
+        else:
+            manager.add(target)
 
     # -- many-to-many: link and unlink existing rows -------------------------------
 
@@ -119,14 +144,21 @@ class RelationViewSetMixin:
         return get_object_or_404(model._default_manager.all(), **{self.lookup_field: key})
 
     def link(self, request, *args: Any, **kwargs: Any) -> Response:
-        """``POST <parent>/<relation>/<pk>/``: add an existing row to the relation."""
+        """``POST <parent>/<relation>/<pk>/``: add an existing row to the relation.
+
+        201 when the link is new, 200 when it existed already (nothing is written).
+        """
         if self.relation_key_field is not None:
             self.get_parent()
             raise MethodNotAllowed(request.method)
         target = self.get_target()
-        self.get_related_manager().add(target)
+        manager = self.get_related_manager()
+        linked = manager.filter(pk=target.pk).exists()
+        if not linked:
+            self._add(target)
         serializer = super().get_serializer(target)
-        return Response(serializer.data, status=status.HTTP_201_CREATED)
+        code = status.HTTP_200_OK if linked else status.HTTP_201_CREATED
+        return Response(serializer.data, status=code)
 
     def destroy(self, request, *args: Any, **kwargs: Any) -> Response:
         """``DELETE <parent>/<relation>/<pk>/``: a dependent row is deleted; a row

@@ -4,30 +4,35 @@
 a dotted path, imported on first use). A relation appears in the output only when
 the request includes it, and it is rendered from what was prefetched into
 ``_include_<name>``: rendering never queries per row. Each weak key listed in
-``Meta.fields`` (``customer_id``) becomes a writable :class:`WeakKeyField`.
+``Meta.fields`` becomes a writable field: ``customer_id`` (``WeakForeignKey``),
+``tags_ids`` (``WeakReferencesMany``, its own column) and ``patients_ids`` (the keys a
+``WeakManyToManyField`` links, saved with the manager's ``set()``).
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Any
 
-from django.db import models
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models, router, transaction
 from django.db.models import prefetch_related_objects
 from django.db.models.fields import related_descriptors
 from rest_framework import serializers
 from rest_framework.serializers import LIST_SERIALIZER_KWARGS, LIST_SERIALIZER_KWARGS_REMOVE
 from rest_framework.validators import UniqueValidator
 
-import weakrel
 from weakrel.descriptors import ForwardWeakDescriptor, ReverseWeakOneDescriptor
-from weakrel.fields import WeakForeignKey, get_weak_fields
-from weakrel.rest_framework.fields import WeakKeyField, WeakKeyListField
+from weakrel.fields import get_weak_fields
+from weakrel.references import WeakReferencesMany
+from weakrel.rest_framework.fields import WeakKeyField, WeakKeyListField, WeakLinkListField
 from weakrel.rest_framework.include import (
     IncludeTree,
     build_prefetches,
     get_includes,
     is_prefetched,
 )
+from weakrel.through import ReverseWeakManyToMany, WeakManyToManyField
 
 __all__ = ["IncludeListSerializer", "IncludeModelSerializer"]
 
@@ -45,17 +50,6 @@ def is_to_many(model: type[models.Model], name: str) -> bool:
     return not isinstance(getattr(model, name, None), _SINGLE_DESCRIPTORS)
 
 
-def _weak_many_fields() -> tuple[type, ...]:
-    return tuple(
-        cls
-        for cls in (
-            getattr(weakrel, "WeakManyToManyField", None),
-            getattr(weakrel, "WeakReferencesMany", None),
-        )
-        if cls is not None
-    )
-
-
 class IncludeListSerializer(serializers.ListSerializer):
     """Prefetches the included relations of the whole list at once when the caller
     has not (a serializer used outside :class:`IncludeViewSetMixin`)."""
@@ -66,6 +60,7 @@ class IncludeListSerializer(serializers.ListSerializer):
         tree = self.child.include_tree
         if tree and items and not all(is_prefetched(item, tree) for item in items):
             prefetch_related_objects(items, *build_prefetches(tree, self.child.include_hook))
+        prefetch_link_keys(self.child, items)
         return [self.child.to_representation(item) for item in items]
 
 
@@ -117,33 +112,60 @@ class IncludeModelSerializer(serializers.ModelSerializer):
         return fields
 
     def build_field(self, field_name, info, model_class, nested_depth):
-        model_field = self._weak_key_fields(model_class).get(field_name)
-        if model_field is not None:
-            kwargs: dict[str, Any] = {"model_field": model_field}
-            if isinstance(model_field, WeakForeignKey):
-                if model_field.unique:
-                    message = model_field.error_messages["unique"] % {
-                        "model_name": model_class._meta.verbose_name,
-                        "field_label": model_field.verbose_name,
-                    }
-                    queryset = model_class._default_manager.all()
-                    kwargs["validators"] = [UniqueValidator(queryset=queryset, message=message)]
-                return WeakKeyField, kwargs
-            return WeakKeyListField, kwargs
+        keys = weak_key_fields(model_class)
+        if field_name in keys:
+            return keys[field_name]
+        many = _many_relation_names(model_class)
+        if field_name in many:
+            raise ImproperlyConfigured(
+                f"{self.__class__.__name__}.Meta.fields names the relation {field_name!r} of "
+                f"{model_class.__name__}; list its keys as {many[field_name]!r}, or render "
+                f"the rows with Meta.includes."
+            )
         return super().build_field(field_name, info, model_class, nested_depth)
 
-    @staticmethod
-    def _weak_key_fields(model_class: type[models.Model]) -> dict[str, models.Field]:
-        """Serializer field name -> weak field: ``customer_id``; ``tag_ids`` (or
-        ``tags_ids``) for a many-valued weak relation ``tags``."""
-        keys: dict[str, models.Field] = {f.attname: f for f in get_weak_fields(model_class)}
-        many = _weak_many_fields()
-        if many:
-            for field in model_class._meta.get_fields():
-                if isinstance(field, many):
-                    keys[f"{field.name.removesuffix('s')}_ids"] = field
-                    keys.setdefault(f"{field.name}_ids", field)
-        return keys
+    # -- writes -------------------------------------------------------------------
+
+    def get_through_defaults(self, relation: str) -> dict[str, Any]:
+        """Values for the through model's other fields when ``relation`` links rows:
+        ``Meta.through_defaults[relation]`` (callables are called)."""
+        meta = getattr(self, "Meta", None)
+        return dict((getattr(meta, "through_defaults", None) or {}).get(relation, {}))
+
+    def _pop_links(self, validated_data: dict[str, Any]) -> dict[WeakLinkListField, list]:
+        return {
+            field: validated_data.pop(field.source)
+            for field in self._writable_fields
+            if isinstance(field, WeakLinkListField) and field.source in validated_data
+        }
+
+    def _save_with_links(self, save, links: dict[WeakLinkListField, list]):
+        """Run ``save()`` then write the links, all or nothing on both databases."""
+        if not links:
+            return save()
+        aliases = {router.db_for_write(self.Meta.model)}
+        aliases |= {router.db_for_write(field.near.model) for field in links}
+        with ExitStack() as stack:
+            for alias in sorted(aliases):
+                stack.enter_context(transaction.atomic(using=alias))
+            instance = save()
+            for field, keys in links.items():
+                manager = getattr(instance, field.relation)
+                manager.set(keys, through_defaults=self.get_through_defaults(field.relation))
+                instance.__dict__.pop(field.cache_attr, None)
+        return instance
+
+    def create(self, validated_data):
+        links = self._pop_links(validated_data)
+        return self._save_with_links(
+            lambda: super(IncludeModelSerializer, self).create(validated_data), links
+        )
+
+    def update(self, instance, validated_data):
+        links = self._pop_links(validated_data)
+        return self._save_with_links(
+            lambda: super(IncludeModelSerializer, self).update(instance, validated_data), links
+        )
 
     # -- output -------------------------------------------------------------------
 
@@ -151,7 +173,68 @@ class IncludeModelSerializer(serializers.ModelSerializer):
         tree = self.include_tree
         if tree and not is_prefetched(instance, tree):
             prefetch_related_objects([instance], *build_prefetches(tree, self.include_hook))
+        prefetch_link_keys(self, [instance])
         return super().to_representation(instance)
+
+
+def weak_key_fields(model_class: type[models.Model]) -> dict[str, tuple[type, dict[str, Any]]]:
+    """Serializer field name -> (field class, kwargs) for every weak key of the model.
+
+    ``customer_id`` for a ``WeakForeignKey``, ``tags_ids`` (the column) for a
+    ``WeakReferencesMany`` and ``<relation>_ids`` for either side of a
+    ``WeakManyToManyField`` (``patients_ids``, ``physicians_ids``).
+    """
+    keys: dict[str, tuple[type, dict[str, Any]]] = {}
+    for field in get_weak_fields(model_class):
+        kwargs: dict[str, Any] = {"model_field": field}
+        if field.unique:
+            message = field.error_messages["unique"] % {
+                "model_name": model_class._meta.verbose_name,
+                "field_label": field.verbose_name,
+            }
+            queryset = model_class._default_manager.all()
+            kwargs["validators"] = [UniqueValidator(queryset=queryset, message=message)]
+        keys[field.attname] = (WeakKeyField, kwargs)
+    for field in model_class._meta.get_fields():
+        if isinstance(field, WeakReferencesMany):
+            keys[field.attname] = (WeakKeyListField, {"model_field": field})
+        elif isinstance(field, WeakManyToManyField) and field.model is model_class:
+            keys[f"{field.name}_ids"] = (WeakLinkListField, {"model_field": field})
+        elif isinstance(field, ReverseWeakManyToMany) and not field.field.remote_field.hidden:
+            kwargs = {"model_field": field.field, "reverse": True}
+            keys[f"{field.field.accessor_name}_ids"] = (WeakLinkListField, kwargs)
+    return keys
+
+
+def prefetch_link_keys(serializer: IncludeModelSerializer, items: list[models.Model]) -> None:
+    """Read the ``patients_ids`` of ``items`` and of every included row beneath them:
+    one query per key list field per level, not one per row."""
+    if not items:
+        return
+    for field in serializer._readable_fields:
+        if isinstance(field, WeakLinkListField):
+            missing = [item for item in items if not hasattr(item, field.cache_attr)]
+            if missing:
+                field.prefetch_keys(missing)
+        nested = getattr(field, "child", field)
+        if isinstance(nested, IncludeModelSerializer) and field.source.startswith("_include_"):
+            rows: list[models.Model] = []
+            for item in items:
+                value = getattr(item, field.source, None)
+                if isinstance(value, list):
+                    rows.extend(value)
+                elif value is not None:
+                    rows.append(value)
+            prefetch_link_keys(nested, rows)
+
+
+def _many_relation_names(model_class: type[models.Model]) -> dict[str, str]:
+    """Relation name -> its key field name, for the many-valued weak relations."""
+    return {
+        name.removesuffix("_ids"): name
+        for name, (cls, _kwargs) in weak_key_fields(model_class).items()
+        if cls is not WeakKeyField
+    }
 
 
 def _child_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:

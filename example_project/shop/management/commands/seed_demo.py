@@ -1,10 +1,15 @@
-"""``manage.py seed_demo``: fill both databases with a small, repeatable shop."""
+"""``manage.py seed_demo``: fill both databases with a small, repeatable shop, clinic
+and blog."""
 
 import random
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
+from example_project.blog.models import Article, Tag
+from example_project.clinic.models import Appointment, Patient, Physician
 from example_project.shop.models import Customer, Order, OrderLine, Product, Profile
 
 PRODUCTS = [
@@ -18,13 +23,17 @@ PRODUCTS = [
     ("Pour-over kettle", "KTL-001", "39.00"),
 ]
 FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken", "Radia", "Linus"]
+PHYSICIANS = {"Dr Ann": ["Bo", "Cy"], "Dr Ben": ["Cy", "Di"], "Dr Cal": []}
+TAGS = ["django", "python", "sql"]
+ARTICLES = {"ORM tips": ["sql", "django"], "Pythonic Django": ["python", "django"], "Notes": []}
 LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson"]
 
 
 class Command(BaseCommand):
     help = (
-        "Create demo customers and products (database 'default') and their orders, "
-        "order lines and profiles (database 'orders'). Running it again adds nothing."
+        "Create demo customers, products, physicians, patients and articles (database "
+        "'default') and orders, order lines, profiles, appointments and tags (database "
+        "'orders'). Running it again adds nothing."
     )
 
     def add_arguments(self, parser):
@@ -71,5 +80,36 @@ class Command(BaseCommand):
                 f"{OrderLine.objects.count()} order lines, {Profile.objects.count()} profiles "
                 f"(created now: {created['customers']} customers, {created['orders']} orders, "
                 f"{created['lines']} lines, {created['profiles']} profiles)."
+            )
+        )
+        self.seed_clinic()
+        self.seed_blog()
+
+    def seed_clinic(self):
+        first = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.get_fixed_timezone(0))
+        for i, (name, patients) in enumerate(PHYSICIANS.items()):
+            physician, _ = Physician.objects.get_or_create(name=name)
+            for j, patient_name in enumerate(patients):
+                patient, _ = Patient.objects.get_or_create(name=patient_name)
+                # add() writes nothing for a patient linked already.
+                at = first + timedelta(days=i, hours=j)
+                physician.patients.add(patient, through_defaults={"at": at})
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"clinic: {Physician.objects.count()} physicians, {Patient.objects.count()} "
+                f"patients (default); {Appointment.objects.count()} appointments (orders)."
+            )
+        )
+
+    def seed_blog(self):
+        tags = {name: Tag.objects.get_or_create(name=name)[0] for name in TAGS}
+        for title, names in ARTICLES.items():
+            Article.objects.get_or_create(
+                title=title, defaults={"tags": [tags[name] for name in names]}
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"blog: {Article.objects.count()} articles (default), "
+                f"{Tag.objects.count()} tags (orders)."
             )
         )

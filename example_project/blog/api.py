@@ -1,0 +1,67 @@
+"""The blog's REST API: a ReferencesMany (``WeakReferencesMany``) over HTTP.
+
+Try ``/api/articles/?include=tags``, ``/api/tags/?include=articles`` and
+``/api/articles/?tags__name=django``.
+"""
+
+from django.urls import include, path
+from rest_framework import viewsets
+from rest_framework.pagination import PageNumberPagination
+
+from weakrel.rest_framework import IncludeModelSerializer, IncludeViewSetMixin
+from weakrel.rest_framework.filters import WeakFilterBackend
+from weakrel.rest_framework.relations import RelationRouter, RelationViewSetMixin
+
+from .models import Article, Tag
+
+
+class TagSerializer(IncludeModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["id", "name"]
+        includes = {"articles": "example_project.blog.api.ArticleSerializer"}
+
+
+class ArticleSerializer(IncludeModelSerializer):
+    class Meta:
+        model = Article
+        # tags_ids: the list column itself, in stored order.
+        fields = ["id", "title", "tags_ids"]
+        includes = {"tags": TagSerializer}
+
+
+class Pagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class ArticleViewSet(IncludeViewSetMixin, viewsets.ModelViewSet):
+    queryset = Article.objects.order_by("id")
+    serializer_class = ArticleSerializer
+    pagination_class = Pagination
+    filter_backends = [WeakFilterBackend]
+    filterset_fields = {"title": ["icontains"], "tags__name": ["exact"]}
+
+
+class TagViewSet(IncludeViewSetMixin, viewsets.ModelViewSet):
+    queryset = Tag.objects.order_by("id")
+    serializer_class = TagSerializer
+    pagination_class = Pagination
+    filter_backends = [WeakFilterBackend]
+    filterset_fields = {"name": ["exact"], "articles__title": ["icontains"]}
+
+
+class ArticleTagViewSet(RelationViewSetMixin, TagViewSet):
+    """``/articles/{parent_pk}/tags/``: one article's tags, in its order."""
+
+    parent_queryset = Article.objects.all()
+    relation = "tags"
+
+
+router = RelationRouter()
+router.register("articles", ArticleViewSet)
+router.register("tags", TagViewSet)
+router.register_relation("articles", "tags", ArticleTagViewSet)
+
+urlpatterns = [path("", include(router.urls))]

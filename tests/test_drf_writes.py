@@ -158,3 +158,19 @@ def test_any_json_body_is_2xx_or_4xx(client, ada, body):
     if response.status_code == 400:
         assert response.json()
         assert Order.objects.count() == before
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_target_deleted_after_validation_is_still_a_validation_error():
+    from rest_framework.exceptions import ValidationError
+
+    from tests.api.serializers import OrderSerializer
+
+    customer = Customer.objects.create(name="gone soon")
+    serializer = OrderSerializer(data={"customer_id": customer.pk, "total": 1})
+    assert serializer.is_valid(), serializer.errors
+    Customer.objects.filter(pk=customer.pk).delete()
+    with pytest.raises(ValidationError) as excinfo:
+        serializer.save()
+    assert "customer_id" in excinfo.value.detail
+    assert Order.objects.count() == 0

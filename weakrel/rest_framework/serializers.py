@@ -20,9 +20,11 @@ from django.db.models import prefetch_related_objects
 from django.db.models.fields import related_descriptors
 from rest_framework import serializers
 from rest_framework.serializers import LIST_SERIALIZER_KWARGS, LIST_SERIALIZER_KWARGS_REMOVE
+from rest_framework.settings import api_settings
 from rest_framework.validators import UniqueValidator
 
 from weakrel.descriptors import ForwardWeakDescriptor, ReverseWeakOneDescriptor
+from weakrel.exceptions import DanglingReferenceError
 from weakrel.fields import get_weak_fields
 from weakrel.references import WeakReferencesMany
 from weakrel.rest_framework.fields import WeakKeyField, WeakKeyListField, WeakLinkListField
@@ -140,6 +142,16 @@ class IncludeModelSerializer(serializers.ModelSerializer):
         }
 
     def _save_with_links(self, save, links: dict[WeakLinkListField, list]):
+        """Run ``save()`` then write the links; a key that dangles by now is a 400."""
+        try:
+            return self._write(save, links)
+        except DanglingReferenceError as exc:
+            # The target went away between validation and save: still the client's error.
+            name = getattr(exc.field, "attname", None)
+            key = name if name in self.fields else api_settings.NON_FIELD_ERRORS_KEY
+            raise serializers.ValidationError({key: [str(exc)]}) from exc
+
+    def _write(self, save, links: dict[WeakLinkListField, list]):
         """Run ``save()`` then write the links, all or nothing on both databases."""
         if not links:
             return save()

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core import checks, exceptions
 from django.core.exceptions import EmptyResultSet
-from django.db import models, router
+from django.db import models, router, transaction
 from django.db.models import DO_NOTHING, PROTECT, RESTRICT, Case, IntegerField, Value, When
 from django.db.models.fields.json import JSONExact
 from django.db.models.fields.mixins import FieldCacheMixin
@@ -324,6 +324,36 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
                 collector.add_field_update(alias, self, kept, objs)
         else:
             raise ValueError(f"Unsupported on_delete for {self}: {self.on_delete!r}")
+
+    # -- integrity scan (weakrel_check) -------------------------------------------
+
+    def scan_keys(self, value: Any) -> list[Any]:
+        """The target keys one row's list holds, for ``weakrel.scanner``."""
+        return value if isinstance(value, list) else []
+
+    def pull_keys(self, queryset: models.QuerySet, keys: Iterable[Any]) -> int:
+        """Remove ``keys`` from the lists of the rows of ``queryset``; rows changed.
+
+        A read-modify-write: the rows are read under ``select_for_update()`` (where the
+        backend has it; SQLite serialises writers instead) so a list saved meanwhile
+        is not overwritten, then one ``UPDATE`` is run per distinct resulting list.
+        """
+        gone = set(keys)
+        db = queryset.db
+        changed = 0
+        with transaction.atomic(using=db):
+            rows = queryset.select_for_update().order_by("pk").values_list("pk", self.attname)
+            by_list: dict[tuple, list[Any]] = defaultdict(list)
+            for pk, value in rows:
+                held = self.scan_keys(value)
+                kept = [key for key in held if key not in gone]
+                if len(kept) != len(held):
+                    by_list[tuple(kept)].append(pk)
+            base = self.model._base_manager.using(db)
+            for kept, pks in by_list.items():
+                for chunk in chunks(pks, key_chunk_size(db)):
+                    changed += base.filter(pk__in=chunk).update(**{self.attname: list(kept)})
+        return changed
 
     # -- lookups ------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core import checks, exceptions
 from django.core.exceptions import EmptyResultSet
-from django.db import models, router, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import DO_NOTHING, PROTECT, RESTRICT, Case, IntegerField, Value, When
 from django.db.models.fields.json import JSONExact
 from django.db.models.fields.mixins import FieldCacheMixin
@@ -63,6 +63,8 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
         "duplicate": _("%(field)s holds %(value)r more than once."),
         "dangling": _("%(model)s instance with %(field)s %(value)r does not exist."),
         "not_a_list": _("%(field)s must be a list of keys."),
+        "invalid_key": _("%(value)r is not a valid key for %(model)s.%(field)s."),
+        "null_characters": _("A key for %(model)s may not contain null characters."),
     }
     supported_on_delete = (PULL, PROTECT, RESTRICT, DO_NOTHING)
     # Read by Django's schema editor (the field has a remote_field): no constraint.
@@ -168,7 +170,26 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
                     f"Cannot use unsaved {value!r} in {self.model.__name__}.{self.name}."
                 )
             return key
-        return self.key_field.to_python(value)
+        try:
+            key = self.key_field.to_python(value)
+        except (TypeError, ValueError, OverflowError) as exc:
+            # Django's fields let these through for some inputs (int(inf), bytes to UUID).
+            raise self._key_error("invalid_key", value) from exc
+        if isinstance(key, str) and "\x00" in key:
+            # PostgreSQL cannot even compare such a string; no database stores it as a key.
+            raise self._key_error("null_characters", value)
+        return key
+
+    def _key_error(self, code: str, value: Any) -> exceptions.ValidationError:
+        return exceptions.ValidationError(
+            self.error_messages[code],
+            code=code,
+            params={
+                "value": value,
+                "model": self.related_model._meta.object_name,
+                "field": self.key_field.name,
+            },
+        )
 
     def json_key(self, key: Any) -> int | str:
         """How one key is written inside the JSON array: a number or a string."""
@@ -225,9 +246,19 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
         attname = self.key_field.attname
         found = set()
         queryset = self.related_model._base_manager.using(db).values_list(attname, flat=True)
+        # A key the column cannot hold names no row; it is not sent to the database.
+        wanted = {key for key in wanted if self._in_range(key, db)}
         for chunk in chunks(sorted(wanted, key=str), key_chunk_size(db)):
             found.update(queryset.filter(**{f"{attname}__in": chunk}))
         return [key for key in keys if key not in found], db
+
+    def _in_range(self, key: Any, db: str) -> bool:
+        internal = self.key_field.get_internal_type()
+        ops = connections[db].ops
+        if not isinstance(key, int) or internal not in ops.integer_field_ranges:
+            return True
+        low, high = ops.integer_field_range(internal)
+        return (low is None or key >= low) and (high is None or key <= high)
 
     def check_list(self, model_instance: models.Model) -> None:
         """Normalise the list, refuse duplicates and (``enforce``) keys to nothing.

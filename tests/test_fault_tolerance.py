@@ -418,3 +418,23 @@ def test_through_remove_failure(clinic):
     ):
         ann.patients.remove(bo, cy)
     assert snapshot("clinic") == before
+
+
+def test_save_check_names_the_alias(shop):
+    """The existence check on save reads the target's database: when it is down the
+    error names it, and nothing is written."""
+    before = snapshot("shop", "blog")
+    with database_down("default"), pytest.raises(weakrel.RelatedDatabaseError) as info:
+        Order.objects.create(customer_id=shop[0].pk)
+    assert info.value.alias == "default"
+    with database_down("orders"), pytest.raises(weakrel.RelatedDatabaseError) as info:
+        Article.objects.create(title="x", tags_ids=[1])
+    assert info.value.alias == "orders"
+    assert "'orders'" in str(info.value)
+    assert snapshot("shop", "blog") == before
+
+
+def test_check_references_names_the_alias(shop):
+    with database_down("orders"), pytest.raises(weakrel.RelatedDatabaseError) as info:
+        weakrel.check_references([Article(tags_ids=[1])])
+    assert info.value.alias == "orders"

@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
+import weakrel
 from tests.blog.models import Article, Gallery, Photo, Pinboard, Tag
 from tests.shop.models import (
     A,
@@ -468,3 +469,18 @@ def test_references_many_labels(tags):
         "blog.Gallery.photos",
     }
     assert [f.relation for f in scan("blog.Article.tags_ids")] == ["blog.Article.tags"]
+
+
+def test_check_references_checks_lists_in_one_query_per_relation(tags, django_assert_num_queries):
+    a, b, c = tags
+    batch = [Article(tags_ids=[a, b]), Article(tags_ids=[c, a]), Article(tags_ids=[])]
+    with django_assert_num_queries(1, using="orders"):
+        weakrel.check_references(batch)
+    batch.append(Article(tags_ids=[b, GONE]))
+    with (
+        django_assert_num_queries(1, using="orders"),
+        pytest.raises(weakrel.DanglingReferenceError, match=f"id={GONE}") as info,
+    ):
+        weakrel.check_references(batch)
+    assert (info.value.value, info.value.database) == (GONE, "orders")
+    assert Article.objects.count() == 0

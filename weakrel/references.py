@@ -46,7 +46,7 @@ from weakrel.deletion import PULL
 from weakrel.exceptions import DanglingReferenceError
 from weakrel.fields import ReverseWeakRelation, WeakRel
 from weakrel.lookups import RelatedPath, RemoteLookup, _RemoteOutput, keys_in_sql
-from weakrel.routing import chunks, filter_in, key_chunk_size
+from weakrel.routing import chunks, database_errors, filter_in, key_chunk_size
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -284,7 +284,9 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
         if self.enforce:
             known = {self.key_of(obj) for obj in self.get_cached_value(model_instance, ())}
             unknown = [key for key in dict.fromkeys(keys) if key not in known]
-            missing, db = self.missing(unknown, instance=model_instance)
+            db = router.db_for_read(self.related_model, instance=model_instance)
+            with database_errors(db, f"checking {self.model.__name__}.{self.name}"):
+                missing, db = self.missing(unknown, instance=model_instance)
             if missing:
                 raise DanglingReferenceError(
                     f"{self.model.__name__}.{self.name}: no {self.related_model.__name__} "

@@ -11,11 +11,13 @@ from django.apps import apps
 from django.db import connections
 
 
-def snapshot() -> dict[str, list[dict]]:
-    """Every row of every test model, in every database, ordered by primary key."""
+def snapshot(*app_labels: str) -> dict[str, list[dict]]:
+    """Every row of every model of ``app_labels`` (``shop`` by default), in every
+    database, ordered by primary key."""
     return {
         model._meta.label: list(model._base_manager.order_by("pk").values())
-        for model in apps.get_app_config("shop").get_models()
+        for label in app_labels or ("shop",)
+        for model in apps.get_app_config(label).get_models()
     }
 
 
@@ -97,19 +99,27 @@ def restore_session(alias: str) -> None:
 def fail_at_commit(alias: str) -> None:
     """Make the next COMMIT on ``alias`` fail, with the transaction's writes done.
 
-    SQLite and PostgreSQL check deferred foreign keys at COMMIT: a line pointing at
-    no order makes COMMIT raise ``IntegrityError``. MySQL/MariaDB check foreign keys
-    at once, so there the session is killed and COMMIT meets a dead connection.
+    SQLite and PostgreSQL check deferred foreign keys at COMMIT: a row pointing at
+    nothing (an order line in ``orders``, a user's group in ``default``) makes COMMIT
+    raise ``IntegrityError``. MySQL/MariaDB check foreign keys at once, so there the
+    session is killed and COMMIT meets a dead connection.
     """
     connection = connections[alias]
     if connection.vendor == "mysql":
         kill_session(alias)
         return
+    missing = 2**31 - 1
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO shop_orderline (order_id, product_id, quantity) VALUES (%s, %s, 1)",
-            [2**31 - 1, "none"],
-        )
+        if alias == "orders":
+            cursor.execute(
+                "INSERT INTO shop_orderline (order_id, product_id, quantity) VALUES (%s, %s, 1)",
+                [missing, "none"],
+            )
+        else:
+            cursor.execute(
+                "INSERT INTO auth_user_groups (user_id, group_id) VALUES (%s, %s)",
+                [missing, missing],
+            )
 
 
 def closed_port() -> int:

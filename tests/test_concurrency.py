@@ -18,7 +18,7 @@ from django.db import OperationalError, connections, transaction
 from django.db.models.signals import pre_save
 
 from tests.shop.models import Customer, Order
-from weakrel import DanglingReferenceError
+from weakrel import DanglingReferenceError, RelatedDatabaseError
 from weakrel.scanner import scan
 
 pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
@@ -51,11 +51,12 @@ def in_thread(target, *args):
 
 def retry_locked(action):
     """SQLite's shared in-memory test database refuses concurrent writers at once
-    ("table is locked") instead of waiting; wait for it as a server would."""
+    ("table is locked") instead of waiting; wait for it as a server would. The
+    existence check on save reports it as ``RelatedDatabaseError`` naming the alias."""
     for _ in range(200):
         try:
             return action()
-        except OperationalError as exc:
+        except (OperationalError, RelatedDatabaseError) as exc:
             if "locked" not in str(exc):
                 raise
             time.sleep(0.005)

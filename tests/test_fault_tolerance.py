@@ -5,14 +5,19 @@ Failures are real: a trigger raising in the second database, a signal receiver
 raising, a server session killed mid-delete, an alias pointed at a closed port.
 """
 
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.db.models.signals import post_delete, pre_delete
 
 import weakrel
+from tests.blog.models import Article, Pinboard, Tag
+from tests.clinic.models import Appointment, Patient, Physician, Record
 from tests.integrity_helpers import (
     counts,
     database_down,
@@ -232,3 +237,204 @@ def test_check_names_the_alias(shop):
         call_command("weakrel_check", "shop.Order", fix="delete", stdout=StringIO())
     assert "shop.Order.customer" in str(info.value)
     assert_unchanged(before)
+
+
+# -- PULL (ReferencesMany) and HasManyThrough deletes across databases ---------------
+
+
+@pytest.fixture
+def blog():
+    """Tags in ``orders``; articles and a pinboard in ``default`` holding their keys."""
+    python, django, sql = (Tag.objects.create(name=n) for n in ("python", "django", "sql"))
+    Article.objects.create(title="a", tags=[python, django])
+    Article.objects.create(title="b", tags=[django, python, sql])
+    Article.objects.create(title="c", tags=[sql])
+    Pinboard.objects.create(repeated=[python, sql, python])
+    return python, django, sql
+
+
+def blog_state():
+    state = snapshot("blog")
+    # The stored JSON text too, so "as before" means byte for byte, not equal lists.
+    state["raw"] = list(Article.objects.order_by("pk").values_list(RawText("tags_ids"), flat=True))
+    return state
+
+
+class RawText(Cast):
+    """A JSON column as the text the database holds."""
+
+    def __init__(self, column):
+        super().__init__(column, output_field=TextField())
+
+
+def assert_blog_unchanged(before, python):
+    after = blog_state()
+    assert counts(after) == counts(before)
+    assert after == before
+    assert Tag.objects.filter(pk=python.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "alias, table, event",
+    [
+        # The lists are rewritten in default, then the tag's DELETE fails in orders.
+        ("orders", "blog_tag", "DELETE"),
+        # The rewrite of the lists itself fails, in the second database.
+        ("default", "blog_article", "UPDATE"),
+        ("default", "blog_pinboard", "UPDATE"),
+    ],
+)
+def test_pull_trigger_failure(blog, alias, table, event):
+    python = blog[0]
+    before = blog_state()
+    assert counts(before)["blog.Article"] == 3
+    with failing_trigger(alias, table, event), pytest.raises(DatabaseError, match="injected"):
+        python.delete()
+    assert_blog_unchanged(before, python)
+    # Without the failure the same delete pulls the key from every list.
+    Tag.objects.filter(pk=python.pk).delete()
+    assert list(Article.objects.order_by("pk").values_list("tags_ids", flat=True)) == [
+        [blog[1].pk],
+        [blog[1].pk, blog[2].pk],
+        [blog[2].pk],
+    ]
+    assert Pinboard.objects.get().repeated_ids == [blog[2].pk]
+
+
+@pytest.mark.parametrize("signal", [pre_delete, post_delete])
+def test_pull_signal_failure(blog, raising_receiver, signal):
+    """The receivers of the tag's own delete run after the lists were rewritten."""
+    python = blog[0]
+    raising_receiver(signal, Tag)
+    before = blog_state()
+    with pytest.raises(RuntimeError, match="injected failure"):
+        Tag.objects.filter(name__in=["python", "sql"]).delete()
+    assert_blog_unchanged(before, python)
+
+
+def test_pull_lost_connection_after_the_lists_were_rewritten(blog):
+    """The ``orders`` session dies after ``default`` rewrote the lists, before the
+    tag's DELETE: both roll back."""
+    python = blog[0]
+
+    def kill(**kwargs):
+        kill_session("orders")
+
+    pre_delete.connect(kill, sender=Tag, weak=False)
+    before = blog_state()
+    try:
+        with pytest.raises(DatabaseError):
+            python.delete()
+    finally:
+        pre_delete.disconnect(kill, sender=Tag)
+        restore_session("orders")
+    assert_blog_unchanged(before, python)
+
+
+def test_pull_failure_after_the_root_commit_leaves_only_orphans(blog):
+    """The window: ``orders`` committed the tag's delete, then ``default`` could not
+    commit the rewritten lists. The lists keep the key of a deleted tag, and
+    ``weakrel_check --fix=on-delete`` pulls it."""
+    python, django, sql = blog
+    python_pk = python.pk
+
+    def break_commit(**kwargs):
+        fail_at_commit("default")
+
+    # Runs inside the root's delete: orders commits first, then COMMIT on default fails.
+    post_delete.connect(break_commit, sender=Tag, weak=False)
+    try:
+        with pytest.raises(DatabaseError):
+            python.delete()
+    finally:
+        post_delete.disconnect(break_commit, sender=Tag)
+        restore_session("default")
+    assert not Tag.objects.filter(pk=python_pk).exists()
+    assert Article.objects.filter(tags=python_pk).count() == 2
+    out = StringIO()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("weakrel_check", "blog", fix="on-delete", verbosity=0, stdout=out)
+    assert exit_info.value.code == 1
+    assert "blog.Article.tags  default -> orders  scanned 3  orphans 2" in out.getvalue()
+    assert list(Article.objects.order_by("pk").values_list("tags_ids", flat=True)) == [
+        [django.pk],
+        [django.pk, sql.pk],
+        [sql.pk],
+    ]
+    assert Pinboard.objects.get().repeated_ids == [sql.pk]
+    call_command("weakrel_check", "blog", stdout=StringIO())  # exits 0: clean again
+
+
+@pytest.fixture
+def clinic():
+    """Physicians (default), appointments (orders), patients (third), records (default)."""
+    at = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
+    ann, ben = (Physician.objects.create(name=n) for n in ("Ann", "Ben"))
+    bo, cy = (Patient.objects.create(name=n) for n in ("Bo", "Cy"))
+    ann.patients.add(bo, cy, through_defaults={"at": at})
+    ben.patients.add(cy, through_defaults={"at": at})
+    Record.objects.create(patient=cy, text="x")
+    return ann, ben, bo, cy
+
+
+@pytest.mark.parametrize(
+    "alias, table",
+    [("orders", "clinic_appointment"), ("default", "clinic_record"), ("third", "clinic_patient")],
+)
+def test_through_delete_trigger_failure(clinic, alias, table):
+    """Deleting a patient (third) cascades to its appointments (orders) and records
+    (default); a failure in any of the three leaves all three as they were."""
+    cy = clinic[3]
+    before = snapshot("clinic")
+    assert counts(before)["clinic.Appointment"] == 3
+    with failing_trigger(alias, table), pytest.raises(DatabaseError, match="injected"):
+        cy.delete()
+    assert snapshot("clinic") == before
+    Patient.objects.filter(pk=cy.pk).delete()
+    after = counts(snapshot("clinic"))
+    assert (after["clinic.Appointment"], after["clinic.Record"], after["clinic.Patient"]) == (
+        1,
+        0,
+        1,
+    )
+
+
+def test_through_delete_signal_failure(clinic, raising_receiver):
+    raising_receiver(post_delete, Appointment)
+    before = snapshot("clinic")
+    with pytest.raises(RuntimeError, match="injected failure"):
+        Physician.objects.all().delete()
+    assert snapshot("clinic") == before
+
+
+def test_through_remove_failure(clinic):
+    """``physician.patients.remove()`` deletes through rows only; a failing DELETE
+    leaves them."""
+    ann, _, bo, cy = clinic
+    before = snapshot("clinic")
+    with (
+        failing_trigger("orders", "clinic_appointment"),
+        pytest.raises(DatabaseError, match="injected"),
+    ):
+        ann.patients.remove(bo, cy)
+    assert snapshot("clinic") == before
+
+
+def test_save_check_names_the_alias(shop):
+    """The existence check on save reads the target's database: when it is down the
+    error names it, and nothing is written."""
+    before = snapshot("shop", "blog")
+    with database_down("default"), pytest.raises(weakrel.RelatedDatabaseError) as info:
+        Order.objects.create(customer_id=shop[0].pk)
+    assert info.value.alias == "default"
+    with database_down("orders"), pytest.raises(weakrel.RelatedDatabaseError) as info:
+        Article.objects.create(title="x", tags_ids=[1])
+    assert info.value.alias == "orders"
+    assert "'orders'" in str(info.value)
+    assert snapshot("shop", "blog") == before
+
+
+def test_check_references_names_the_alias(shop):
+    with database_down("orders"), pytest.raises(weakrel.RelatedDatabaseError) as info:
+        weakrel.check_references([Article(tags_ids=[1])])
+    assert info.value.alias == "orders"

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.blog.models import Article, Tag
 from tests.integrity_helpers import snapshot
 from tests.shop.models import (
     CharTarget,
@@ -165,5 +166,129 @@ def test_filter(model, name, extra, lookup, targets):
             return
         keys = {getattr(row, field.attname) for row in rows}
         assert keys <= {targets[name], None}
+
+    run()
+
+
+# -- WeakReferencesMany: a list of keys ------------------------------------------------
+
+LIST_ERRORS = (*CLEAR_ERRORS, TypeError)
+
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=BIG - 3, max_value=BIG + 3),
+    st.floats(),
+    st.text(max_size=20),
+    st.text(alphabet=st.sampled_from("\x00 '\"\\%[]{},:"), max_size=10),
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=3), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def list_values(tags):
+    """Arbitrary JSON-ish values, lists of hostile keys, and lists mixing in real keys."""
+    real = st.sampled_from([*tags, *(str(t) for t in tags), *(f" {t} " for t in tags)])
+    return st.one_of(
+        json_values,
+        hostile,
+        st.lists(st.one_of(hostile, real), max_size=4),
+        st.lists(real, max_size=3),
+        st.tuples(real, real),
+    )
+
+
+def assert_clear_list_error(exc):
+    assert isinstance(exc, LIST_ERRORS), f"{type(exc).__module__}.{type(exc).__name__}: {exc}"
+    assert str(exc).strip()
+
+
+@pytest.fixture
+def tags():
+    return [Tag.objects.create(name=name).pk for name in ("a", "b")]
+
+
+def tag_lists_hold_only_tags(stored):
+    return stored is None or (
+        isinstance(stored, list) and set(stored) <= set(Tag.objects.values_list("pk", flat=True))
+    )
+
+
+@pytest.mark.parametrize("attribute", ["tags_ids", "tags"])
+def test_references_many_save(attribute, tags):
+    article = Article.objects.create(title="kept", tags_ids=[tags[0]])
+
+    @hypothesis_settings
+    @given(data=st.data())
+    def run(data):
+        value = data.draw(list_values(tags))
+        before = snapshot("blog")
+        new, fresh = Article(title="new"), Article.objects.get(pk=article.pk)
+        for obj in (new, fresh):
+            try:
+                setattr(obj, attribute, value)
+                obj.save()
+            except Exception as exc:  # noqa: BLE001 - the property is about which errors
+                assert_clear_list_error(exc)
+                assert snapshot("blog") == before
+                continue
+            stored = Article.objects.filter(pk=obj.pk).values_list("tags_ids", flat=True).get()
+            assert tag_lists_hold_only_tags(stored)
+            assert len(stored) == len(set(stored))
+        Article.objects.exclude(pk=article.pk).delete()
+        Article.objects.filter(pk=article.pk).update(tags_ids=[tags[0]])
+
+    run()
+
+
+@pytest.mark.parametrize("lookup", ["tags", "tags__in", "tags_ids", "tags_ids__in"])
+def test_references_many_filter(lookup, tags):
+    Article.objects.create(title="a", tags_ids=[tags[0]])
+    Article.objects.create(title="b", tags_ids=[])
+
+    @hypothesis_settings
+    @given(data=st.data())
+    def run(data):
+        value = data.draw(list_values(tags))
+        try:
+            rows = list(Article.objects.filter(**{lookup: value}))
+        except Exception as exc:  # noqa: BLE001
+            assert_clear_list_error(exc)
+            return
+        assert {row.title for row in rows} <= {"a", "b"}
+
+    run()
+
+
+def test_references_many_manager_writes(tags):
+    article = Article.objects.create(title="kept", tags_ids=[tags[0]])
+
+    @hypothesis_settings
+    @given(data=st.data())
+    def run(data):
+        value = data.draw(list_values(tags))
+        method = data.draw(st.sampled_from(["add", "remove", "set"]))
+        before = snapshot("blog")
+        fresh = Article.objects.get(pk=article.pk)
+        manager = fresh.tags
+        try:
+            if method == "set":
+                manager.set(value)
+            else:
+                items = value if isinstance(value, list) else [value]
+                getattr(manager, method)(*items)
+        except Exception as exc:  # noqa: BLE001
+            assert_clear_list_error(exc)
+            assert snapshot("blog") == before
+            return
+        stored = Article.objects.filter(pk=article.pk).values_list("tags_ids", flat=True).get()
+        assert tag_lists_hold_only_tags(stored)
+        Article.objects.filter(pk=article.pk).update(tags_ids=[tags[0]])
 
     run()

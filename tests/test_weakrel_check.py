@@ -10,6 +10,8 @@ from django.core.management.base import CommandError
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
+import weakrel
+from tests.blog.models import Article, Gallery, Photo, Pinboard, Tag
 from tests.shop.models import (
     A,
     CharTarget,
@@ -325,3 +327,160 @@ def test_repair_rechecks_keys_before_writing():
     Customer.objects.create(pk=order.customer_id, name="back")
     assert relation_scan.apply("delete", [order.pk], {order.customer_id}) == 0
     assert Order.objects.filter(pk=order.pk).exists()
+
+
+# -- WeakReferencesMany: lists of keys ------------------------------------------------
+
+
+GONE = 10**9
+
+
+def articles(*lists):
+    """Articles holding these lists as they are: bulk_create skips the save check."""
+    return Article.objects.bulk_create(
+        Article(title=str(i), tags_ids=keys) for i, keys in enumerate(lists)
+    )
+
+
+def lists_of(model, attname):
+    return list(model.objects.order_by("pk").values_list(attname, flat=True))
+
+
+@pytest.fixture
+def tags():
+    return [Tag.objects.create(name=name).pk for name in ("a", "b", "c")]
+
+
+def test_references_many_orphans_are_rows_holding_a_missing_key(tags):
+    a, b, c = tags
+    articles([a, b], [a, GONE], [GONE + 1, b, GONE], [], [c])
+    status, out, _ = check("blog.Article.tags", verbosity=0)
+    assert status == 1
+    assert out.splitlines() == [
+        "blog.Article.tags  default -> orders  scanned 5  orphans 2  "
+        f"sample keys: {GONE}, {GONE + 1}"
+    ]
+    assert lists_of(Article, "tags_ids") == [[a, b], [a, GONE], [GONE + 1, b, GONE], [], [c]]
+
+
+def test_references_many_one_target_query_per_batch(tags):
+    a, b, c = tags
+    articles([a, b, c], [a, GONE], [b, GONE + 1], [c, a], [GONE + 2])
+    with (
+        CaptureQueriesContext(connections["default"]) as source,
+        CaptureQueriesContext(connections["orders"]) as target,
+    ):
+        relation_scan = RelationScan(Article._meta.get_field("tags"), batch_size=2)
+        assert list(relation_scan.batches()) == [2, 4, 5]
+    # Three pages by primary key, one IN query per page for every key of its lists.
+    assert len(source.captured_queries) == 3
+    assert len(target.captured_queries) == 3
+    assert relation_scan.finding.orphans == 3
+    assert relation_scan.finding.sample == [GONE, GONE + 1, GONE + 2]
+
+
+def test_references_many_fix_pull_removes_only_missing_keys(tags):
+    a, b, c = tags
+    articles([a, b], [a, GONE], [GONE + 1, b, GONE, c], [], [GONE])
+    status, out, _ = check("blog.Article", fix="pull", dry_run=True, verbosity=0)
+    assert status == 1 and "orphans 3" in out and "would be pulled: 3" in out
+    assert lists_of(Article, "tags_ids")[1] == [a, GONE]
+    status, out, _ = check("blog.Article", fix="pull", verbosity=0)
+    assert status == 1 and "orphans 3" in out and "pulled: 3" in out
+    # Stored order is kept; rows without a missing key are not rewritten.
+    assert lists_of(Article, "tags_ids") == [[a, b], [a], [b, c], [], []]
+    assert check("blog.Article")[0] == 0
+
+
+def test_references_many_fix_pull_uuid_keys():
+    """Gallery (orders) -> Photo (third): UUID keys, JSON_OVERLAPS on MariaDB."""
+    kept = Photo.objects.create().pk
+    gone = uuid.uuid4()
+    Gallery.objects.bulk_create([Gallery(photos_ids=[gone, kept]), Gallery(photos_ids=[kept])])
+    [finding] = scan("blog.Gallery.photos", fix="pull")
+    assert (finding.scanned, finding.orphans, finding.repaired) == (2, 1, 1)
+    assert finding.sample == [gone]
+    assert lists_of(Gallery, "photos_ids") == [[kept], [kept]]
+
+
+def test_references_many_fix_on_delete(tags):
+    a, b, _ = tags
+    Pinboard.objects.bulk_create(
+        [
+            Pinboard(
+                protected_ids=[a, GONE],
+                restricted_ids=[GONE],
+                ignored_ids=[GONE, b],
+                repeated_ids=[GONE, a, GONE, a],
+            )
+        ]
+    )
+    status, out, _ = check("blog.Pinboard", fix="on-delete", verbosity=0)
+    assert status == 1
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert "left alone (on_delete=PROTECT)" in lines["blog.Pinboard.protected"]
+    assert "left alone (on_delete=RESTRICT)" in lines["blog.Pinboard.restricted"]
+    assert "left alone (on_delete=DO_NOTHING)" in lines["blog.Pinboard.ignored"]
+    assert "pulled: 1" in lines["blog.Pinboard.repeated"]
+    board = Pinboard.objects.get()
+    # PULL removes every occurrence; the other lists keep their missing keys.
+    assert board.repeated_ids == [a, a]
+    assert (board.protected_ids, board.restricted_ids, board.ignored_ids) == (
+        [a, GONE],
+        [GONE],
+        [GONE, b],
+    )
+
+
+def test_references_many_fix_delete_deletes_the_holding_rows(tags):
+    a, b, _ = tags
+    kept = articles([a, b], [a, GONE], [GONE])[0]
+    status, out, _ = check("blog.Article.tags", fix="delete", verbosity=0)
+    assert status == 1 and "deleted: 2" in out
+    assert list(Article.objects.all()) == [kept]
+
+
+def test_references_many_null_and_default_are_usage_errors():
+    for fix in ("null", "default"):
+        message = usage_error("blog.Article.tags", fix=fix)
+        assert "holds a list of keys" in message and "--fix=pull" in message
+
+
+def test_references_many_repair_rechecks_lists_before_writing(tags):
+    a, b, _ = tags
+    changed, revived, gone = articles([a, GONE], [b, GONE + 1], [GONE + 2])
+    relation_scan = RelationScan(Article._meta.get_field("tags"), fix="pull")
+    # Between the check and the repair: one list is saved without the missing key,
+    # one missing target is created.
+    Article.objects.filter(pk=changed.pk).update(tags_ids=[b])
+    Tag.objects.create(pk=GONE + 1, name="back")
+    pks = [changed.pk, revived.pk, gone.pk]
+    assert relation_scan.apply("pull", pks, {GONE, GONE + 1, GONE + 2}) == 1
+    assert lists_of(Article, "tags_ids") == [[b], [b, GONE + 1], []]
+
+
+def test_references_many_labels(tags):
+    assert {f.relation for f in scan("blog")} == {
+        "blog.Article.tags",
+        "blog.Pinboard.protected",
+        "blog.Pinboard.restricted",
+        "blog.Pinboard.ignored",
+        "blog.Pinboard.repeated",
+        "blog.Gallery.photos",
+    }
+    assert [f.relation for f in scan("blog.Article.tags_ids")] == ["blog.Article.tags"]
+
+
+def test_check_references_checks_lists_in_one_query_per_relation(tags, django_assert_num_queries):
+    a, b, c = tags
+    batch = [Article(tags_ids=[a, b]), Article(tags_ids=[c, a]), Article(tags_ids=[])]
+    with django_assert_num_queries(1, using="orders"):
+        weakrel.check_references(batch)
+    batch.append(Article(tags_ids=[b, GONE]))
+    with (
+        django_assert_num_queries(1, using="orders"),
+        pytest.raises(weakrel.DanglingReferenceError, match=f"id={GONE}") as info,
+    ):
+        weakrel.check_references(batch)
+    assert (info.value.value, info.value.database) == (GONE, "orders")
+    assert Article.objects.count() == 0

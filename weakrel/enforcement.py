@@ -16,7 +16,7 @@ from django.db import router
 from django.db.models import Model
 
 from weakrel.exceptions import DanglingReferenceError
-from weakrel.routing import chunks, key_chunk_size
+from weakrel.routing import chunks, database_errors, key_chunk_size
 
 _MISSING = object()
 
@@ -77,21 +77,25 @@ def check_instance(instance: Model, update_fields: Iterable[str] | None = None) 
         if key is None or not field.enforce or _known_to_exist(field, instance, key):
             continue
         queryset = field.target_queryset(instance=instance)
-        if not queryset.filter(**{field.target_field.attname: key}).exists():
+        with database_errors(queryset.db, f"checking {field.model.__name__}.{field.name}"):
+            exists = queryset.filter(**{field.target_field.attname: key}).exists()
+        if not exists:
             raise dangling(field, instance, key, queryset.db)
 
 
 def check_references(instances: Iterable[Model]) -> None:
     """Raise ``DanglingReferenceError`` if any weak key of ``instances`` names nothing.
 
-    One query per weak relation (per database) for the whole batch: call it before
-    ``bulk_create()`` or after a bulk ``update()`` of weak keys.
+    One query per weak relation (per database) for the whole batch, the keys of every
+    ``WeakReferencesMany`` list included: call it before ``bulk_create()`` or after a
+    bulk ``update()`` of weak keys.
     """
     from weakrel.fields import get_weak_fields
 
     instances = list(instances)
     if not instances:
         return
+    _check_lists(instances)
     for field in get_weak_fields(type(instances[0])):
         if not field.enforce:
             continue
@@ -105,11 +109,42 @@ def check_references(instances: Iterable[Model]) -> None:
         for db, wanted in by_db.items():
             keys = field.related_model._base_manager.using(db).values_list(attname, flat=True)
             found = set()
-            for chunk in chunks(list(wanted), key_chunk_size(db)):
-                found.update(keys.filter(**{f"{attname}__in": chunk}))
+            with database_errors(db, f"checking {field.model.__name__}.{field.name}"):
+                for chunk in chunks(list(wanted), key_chunk_size(db)):
+                    found.update(keys.filter(**{f"{attname}__in": chunk}))
             for key, instance in wanted.items():
                 if key not in found:
                     raise dangling(field, instance, key, db)
+
+
+def _check_lists(instances: list[Model]) -> None:
+    """``check_references()`` for the ``WeakReferencesMany`` fields of ``instances``."""
+    from weakrel.references import WeakReferencesMany
+
+    for field in type(instances[0])._meta.concrete_fields:
+        if not isinstance(field, WeakReferencesMany) or not field.enforce:
+            continue
+        by_db: dict[str, dict[Any, Model]] = defaultdict(dict)
+        for instance in instances:
+            value = getattr(instance, field.attname)
+            if value is None and field.null:
+                continue
+            db = router.db_for_read(field.related_model, instance=instance)
+            for key in field.key_list(value):
+                by_db[db].setdefault(key, instance)
+        for db, wanted in by_db.items():
+            with database_errors(db, f"checking {field.model.__name__}.{field.name}"):
+                missing, _db = field.missing(list(wanted), instance=wanted[next(iter(wanted))])
+            if missing:
+                key = missing[0]
+                raise DanglingReferenceError(
+                    f"{field.model.__name__}.{field.name}: no {field.related_model.__name__} "
+                    f"with {field.key_field.name}={key!r} in database {db!r}.",
+                    model=field.model,
+                    field=field,
+                    value=key,
+                    database=db,
+                )
 
 
 def check_on_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None:

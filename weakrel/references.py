@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core import checks, exceptions
 from django.core.exceptions import EmptyResultSet
-from django.db import models, router
+from django.db import connections, models, router, transaction
 from django.db.models import DO_NOTHING, PROTECT, RESTRICT, Case, IntegerField, Value, When
 from django.db.models.fields.json import JSONExact
 from django.db.models.fields.mixins import FieldCacheMixin
@@ -46,7 +46,7 @@ from weakrel.deletion import PULL
 from weakrel.exceptions import DanglingReferenceError
 from weakrel.fields import ReverseWeakRelation, WeakRel
 from weakrel.lookups import RelatedPath, RemoteLookup, _RemoteOutput, keys_in_sql
-from weakrel.routing import chunks, filter_in, key_chunk_size
+from weakrel.routing import chunks, database_errors, filter_in, key_chunk_size
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -63,6 +63,8 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
         "duplicate": _("%(field)s holds %(value)r more than once."),
         "dangling": _("%(model)s instance with %(field)s %(value)r does not exist."),
         "not_a_list": _("%(field)s must be a list of keys."),
+        "invalid_key": _("%(value)r is not a valid key for %(model)s.%(field)s."),
+        "null_characters": _("A key for %(model)s may not contain null characters."),
     }
     supported_on_delete = (PULL, PROTECT, RESTRICT, DO_NOTHING)
     # Read by Django's schema editor (the field has a remote_field): no constraint.
@@ -168,7 +170,26 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
                     f"Cannot use unsaved {value!r} in {self.model.__name__}.{self.name}."
                 )
             return key
-        return self.key_field.to_python(value)
+        try:
+            key = self.key_field.to_python(value)
+        except (TypeError, ValueError, OverflowError) as exc:
+            # Django's fields let these through for some inputs (int(inf), bytes to UUID).
+            raise self._key_error("invalid_key", value) from exc
+        if isinstance(key, str) and "\x00" in key:
+            # PostgreSQL cannot even compare such a string; no database stores it as a key.
+            raise self._key_error("null_characters", value)
+        return key
+
+    def _key_error(self, code: str, value: Any) -> exceptions.ValidationError:
+        return exceptions.ValidationError(
+            self.error_messages[code],
+            code=code,
+            params={
+                "value": value,
+                "model": self.related_model._meta.object_name,
+                "field": self.key_field.name,
+            },
+        )
 
     def json_key(self, key: Any) -> int | str:
         """How one key is written inside the JSON array: a number or a string."""
@@ -225,9 +246,19 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
         attname = self.key_field.attname
         found = set()
         queryset = self.related_model._base_manager.using(db).values_list(attname, flat=True)
+        # A key the column cannot hold names no row; it is not sent to the database.
+        wanted = {key for key in wanted if self._in_range(key, db)}
         for chunk in chunks(sorted(wanted, key=str), key_chunk_size(db)):
             found.update(queryset.filter(**{f"{attname}__in": chunk}))
         return [key for key in keys if key not in found], db
+
+    def _in_range(self, key: Any, db: str) -> bool:
+        internal = self.key_field.get_internal_type()
+        ops = connections[db].ops
+        if not isinstance(key, int) or internal not in ops.integer_field_ranges:
+            return True
+        low, high = ops.integer_field_range(internal)
+        return (low is None or key >= low) and (high is None or key <= high)
 
     def check_list(self, model_instance: models.Model) -> None:
         """Normalise the list, refuse duplicates and (``enforce``) keys to nothing.
@@ -253,7 +284,9 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
         if self.enforce:
             known = {self.key_of(obj) for obj in self.get_cached_value(model_instance, ())}
             unknown = [key for key in dict.fromkeys(keys) if key not in known]
-            missing, db = self.missing(unknown, instance=model_instance)
+            db = router.db_for_read(self.related_model, instance=model_instance)
+            with database_errors(db, f"checking {self.model.__name__}.{self.name}"):
+                missing, db = self.missing(unknown, instance=model_instance)
             if missing:
                 raise DanglingReferenceError(
                     f"{self.model.__name__}.{self.name}: no {self.related_model.__name__} "
@@ -324,6 +357,36 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
                 collector.add_field_update(alias, self, kept, objs)
         else:
             raise ValueError(f"Unsupported on_delete for {self}: {self.on_delete!r}")
+
+    # -- integrity scan (weakrel_check) -------------------------------------------
+
+    def scan_keys(self, value: Any) -> list[Any]:
+        """The target keys one row's list holds, for ``weakrel.scanner``."""
+        return value if isinstance(value, list) else []
+
+    def pull_keys(self, queryset: models.QuerySet, keys: Iterable[Any]) -> int:
+        """Remove ``keys`` from the lists of the rows of ``queryset``; rows changed.
+
+        A read-modify-write: the rows are read under ``select_for_update()`` (where the
+        backend has it; SQLite serialises writers instead) so a list saved meanwhile
+        is not overwritten, then one ``UPDATE`` is run per distinct resulting list.
+        """
+        gone = set(keys)
+        db = queryset.db
+        changed = 0
+        with transaction.atomic(using=db):
+            rows = queryset.select_for_update().order_by("pk").values_list("pk", self.attname)
+            by_list: dict[tuple, list[Any]] = defaultdict(list)
+            for pk, value in rows:
+                held = self.scan_keys(value)
+                kept = [key for key in held if key not in gone]
+                if len(kept) != len(held):
+                    by_list[tuple(kept)].append(pk)
+            base = self.model._base_manager.using(db)
+            for kept, pks in by_list.items():
+                for chunk in chunks(pks, key_chunk_size(db)):
+                    changed += base.filter(pk__in=chunk).update(**{self.attname: list(kept)})
+        return changed
 
     # -- lookups ------------------------------------------------------------------
 

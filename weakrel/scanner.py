@@ -16,11 +16,15 @@ or when it defines the hook::
     def scan_keys(self, value) -> Iterable:
         \"\"\"The target keys held in one row's column value.\"\"\"
 
-plus ``related_model``, ``target_field``, ``attname`` and ``on_delete``, as
-``WeakForeignKey`` does. ``WeakReferencesMany`` (a JSON list of keys) plugs in
-that way, returning its list from ``scan_keys``; to support ``fix="pull"`` (and
-``on_delete=PULL``) it also defines ``pull_keys(queryset, keys)``, which removes
-``keys`` from the lists of the rows of ``queryset`` and returns how many rows changed.
+plus ``related_model``, ``foreign_related_fields`` (the target's key field),
+``attname`` and ``on_delete``, as ``WeakForeignKey`` does, and an ``in`` lookup
+on ``attname`` that matches the rows holding any of the given keys. A field whose
+column holds a *list* of keys (``WeakReferencesMany``) also defines
+``pull_keys(queryset, keys)``, which removes ``keys`` from the lists of the rows of
+``queryset`` and returns how many rows changed; that enables ``fix="pull"`` (and
+``on_delete=PULL``). A row of such a field is an orphan when its list holds at least
+one missing key; ``fix="null"`` and ``fix="default"`` do not apply to it, since they
+would drop the keys that are fine along with the dangling ones.
 """
 
 from __future__ import annotations
@@ -57,6 +61,10 @@ def scan_keys(field, value: Any) -> Iterable[Any]:
 
 def is_weak_relation(field) -> bool:
     return isinstance(field, WeakForeignKey) or callable(getattr(field, "scan_keys", None))
+
+
+def holds_list(field) -> bool:
+    return callable(getattr(field, "pull_keys", None))
 
 
 def relation_label(field) -> str:
@@ -130,11 +138,16 @@ def resolve_fix(field, fix: str) -> str | None:
             return None
         else:
             raise ScanError(f"{label}: on_delete={on_delete!r} has no repair.")
+    if fix in ("null", "default") and holds_list(field):
+        raise ScanError(
+            f"{label} holds a list of keys; --fix={fix} would replace the whole list, "
+            "valid keys included. Use --fix=pull to remove only the missing keys."
+        )
     if fix == "null" and not field.null:
         raise ScanError(f"{label} is not nullable; --fix=null does not apply to it.")
     if fix == "default" and not field.has_default():
         raise ScanError(f"{label} has no default; --fix=default does not apply to it.")
-    if fix == "pull" and not callable(getattr(field, "pull_keys", None)):
+    if fix == "pull" and not holds_list(field):
         raise ScanError(
             f"{label} does not hold a list of keys; --fix=pull applies to "
             "WeakReferencesMany fields only."
@@ -231,7 +244,7 @@ class RelationScan:
         if not keys:
             return set()
         field = self.field
-        attname = field.target_field.attname
+        attname = field.foreign_related_fields[0].attname
         base = field.related_model._base_manager.using(self.target_alias).values_list(
             attname, flat=True
         )
@@ -283,12 +296,14 @@ class RelationScan:
         if not missing:
             return 0
         field = self.field
-        queryset = self.source_queryset().filter(pk__in=pks)
-        if isinstance(field, WeakForeignKey):
-            queryset = queryset.filter(**{f"{field.attname}__in": missing})
+        # Only rows still holding a missing key: for a list, the ``in`` lookup is a
+        # containment test ("holds any of").
+        queryset = (
+            self.source_queryset()
+            .filter(pk__in=pks)
+            .filter(**{f"{field.attname}__in": _sorted(missing)})
+        )
         if self.dry_run:
-            if not isinstance(field, WeakForeignKey):
-                return len(pks)
             with database_errors(self.source_alias, f"reading {self.finding.relation}"):
                 return queryset.count()
         return _REPAIRS[repair](self, queryset, missing)

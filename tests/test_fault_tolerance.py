@@ -222,6 +222,21 @@ def test_prefetch_names_the_alias(shop, model, lookup, down):
         assert sum(len(c.orders.all()) for c in customers) == 4
 
 
+def test_related_manager_reads_name_the_alias(shop):
+    customer = Customer.objects.get(pk=shop[0].pk)
+    before = snapshot()
+    for read in (list, len, bool):
+        with database_down("orders"), pytest.raises(weakrel.RelatedDatabaseError) as info:
+            read(customer.orders.all())
+        assert info.value.alias == "orders"
+    with database_down("orders"), pytest.raises(weakrel.RelatedDatabaseError):
+        customer.orders.filter(total__gt=0).count()
+    with database_down("orders"), pytest.raises(weakrel.RelatedDatabaseError):
+        customer.orders.exists()
+    assert_unchanged(before)
+    assert customer.orders.count() == Order.objects.filter(customer_id=customer.pk).count()
+
+
 def test_filter_through_relation_names_the_alias(shop):
     with database_down("default"), pytest.raises(weakrel.RelatedDatabaseError) as info:
         list(Order.objects.filter(customer__name="Ada"))

@@ -1,6 +1,6 @@
 """Errors weakrel raises where Django's own would not fit."""
 
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
 
 
 class DanglingReferenceError(IntegrityError):
@@ -18,11 +18,12 @@ class DanglingReferenceError(IntegrityError):
         self.database = database
 
 
-class RelatedDatabaseError(Exception):
+class RelatedDatabaseError(OperationalError):
     """A weak relation could not be followed because its database failed.
 
     Raised from the original database error (``__cause__``) so that the alias that is
-    down is named in the message, not hidden in a driver traceback.
+    down is named in the message, not hidden in a driver traceback. A subclass of
+    :class:`django.db.OperationalError`, so existing handlers still catch it.
     """
 
     def __init__(self, message: str, *, alias: str | None = None):

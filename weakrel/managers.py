@@ -15,7 +15,7 @@ from django.db import router, transaction
 from django.db.models import Model
 from django.utils.functional import cached_property
 
-from weakrel.routing import prefetch_queryset
+from weakrel.routing import prefetch_queryset, related_queryset_class
 
 if TYPE_CHECKING:
     from weakrel.fields import WeakForeignKey
@@ -25,6 +25,8 @@ def create_weak_reverse_manager(superclass: type, field: WeakForeignKey) -> type
     """Manager class for ``target.<related_name>`` over ``field.model``."""
 
     class WeakRelatedManager(superclass):
+        _queryset_class = related_queryset_class(superclass._queryset_class)
+
         def __init__(self, instance: Model) -> None:
             super().__init__()
             self.instance = instance

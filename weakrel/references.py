@@ -46,7 +46,13 @@ from weakrel.deletion import PULL
 from weakrel.exceptions import DanglingReferenceError
 from weakrel.fields import ReverseWeakRelation, WeakRel
 from weakrel.lookups import RelatedPath, RemoteLookup, _RemoteOutput, keys_in_sql
-from weakrel.routing import chunks, database_errors, filter_in, key_chunk_size
+from weakrel.routing import (
+    chunks,
+    database_errors,
+    filter_in,
+    key_chunk_size,
+    related_queryset_class,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -700,6 +706,8 @@ def create_references_manager(superclass: type, field: WeakReferencesMany) -> ty
     """Manager class over ``field``'s targets, bound to one instance holding the list."""
 
     class ReferencesManager(superclass):
+        _queryset_class = related_queryset_class(superclass._queryset_class)
+
         def __init__(self, instance: models.Model) -> None:
             super().__init__()
             self.instance = instance
@@ -851,6 +859,8 @@ class ReverseReferencesDescriptor:
 
 def create_reverse_references_manager(superclass: type, field: WeakReferencesMany) -> type:
     class ReverseReferencesManager(superclass):
+        _queryset_class = related_queryset_class(superclass._queryset_class)
+
         def __init__(self, instance: models.Model) -> None:
             super().__init__()
             self.instance = instance

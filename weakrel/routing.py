@@ -8,6 +8,7 @@ are sent as one ``IN (...)`` and split only past the backend's real parameter li
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connections
@@ -52,6 +53,40 @@ def database_errors(alias: str, action: str) -> Iterator[None]:
         raise RelatedDatabaseError(
             f"Database {alias!r} failed while {action}: {exc}", alias=alias
         ) from exc
+
+
+class RelatedQuerySetMixin:
+    """A related manager's queryset: a read that cannot reach its database names it.
+
+    Mixed into the dependent model's own queryset class by ``related_queryset_class``,
+    so custom queryset methods keep working.
+    """
+
+    def _reading(self):
+        return database_errors(self.db, f"reading {self.model._meta.label}")
+
+    def _fetch_all(self) -> None:
+        with self._reading():
+            super()._fetch_all()
+
+    def count(self) -> int:
+        with self._reading():
+            return super().count()
+
+    def exists(self) -> bool:
+        with self._reading():
+            return super().exists()
+
+
+@cache
+def related_queryset_class(queryset_class: type) -> type:
+    if issubclass(queryset_class, RelatedQuerySetMixin):
+        return queryset_class
+    return type(
+        f"Related{queryset_class.__name__}",
+        (RelatedQuerySetMixin, queryset_class),
+        {"__module__": queryset_class.__module__},
+    )
 
 
 def key_chunk_size(alias: str) -> int:

@@ -48,7 +48,7 @@ from django.utils.translation import gettext_lazy as _
 from weakrel.enforcement import check_references
 from weakrel.fields import WeakForeignKey, get_weak_fields
 from weakrel.lookups import RelatedPath, RemoteLookup
-from weakrel.routing import filter_in
+from weakrel.routing import filter_in, related_queryset_class
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -504,6 +504,8 @@ def create_through_manager(superclass: type, field: WeakManyToManyField, reverse
     """Manager class over the far side of ``field``, bound to one near-side instance."""
 
     class WeakThroughManager(superclass):
+        _queryset_class = related_queryset_class(superclass._queryset_class)
+
         def __init__(self, instance: models.Model) -> None:
             super().__init__()
             self.instance = instance

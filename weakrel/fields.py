@@ -91,7 +91,77 @@ class WeakRel:
         return hasattr(self.field, "model")
 
 
-class WeakForeignKey(FieldCacheMixin, models.Field):
+class WeakRelationField:
+    """What every weak relation field shares: its reverse names, and how it wires
+    itself and its reverse side onto model classes once the target is known.
+
+    A field builds the private field it adds to the target in ``reverse_field()``,
+    and its descriptors in ``forward_descriptor()`` / ``reverse_descriptor()``.
+    """
+
+    one_to_one_relation = False
+
+    def forward_descriptor(self) -> Any:
+        raise NotImplementedError
+
+    def reverse_field(self) -> models.Field:
+        raise NotImplementedError
+
+    def reverse_descriptor(self, reverse: models.Field) -> Any:
+        raise NotImplementedError
+
+    def related_models(self) -> tuple[Any, ...]:
+        """The models to wait for before the relation resolves (lazy references)."""
+        return (self.remote_field.model,)
+
+    def resolve_related(self, target: type[models.Model], *others: type[models.Model]) -> None:
+        self.remote_field.model = target
+        self.contribute_to_related_class(target)
+
+    def contribute_to_class(self, cls, name, private_only=False, **kwargs):
+        super().contribute_to_class(cls, name, private_only=private_only, **kwargs)
+        setattr(cls, self.name, self.forward_descriptor())
+        if cls._meta.abstract:
+            return
+        rel = self.remote_field
+        if rel.related_name:
+            rel.related_name = rel.related_name % {
+                "class": cls.__name__.lower(),
+                "model_name": cls._meta.model_name,
+                "app_label": cls._meta.app_label.lower(),
+            }
+        lazy_related_operation(_resolve_related, cls, *self.related_models(), field=self)
+
+    def contribute_to_related_class(self, target: type[models.Model]) -> None:
+        """Give the target its private reverse field and its reverse accessor."""
+        if target._meta.swapped:
+            return
+        reverse = self.reverse_field()
+        reverse.contribute_to_class(target, self.related_query_name(), private_only=True)
+        if not self.remote_field.is_hidden():
+            setattr(target, self.accessor_name, self.reverse_descriptor(reverse))
+
+    @property
+    def accessor_name(self) -> str:
+        """Name of the reverse accessor on the target (``orders``, ``order_set``)."""
+        if self.remote_field.related_name:
+            return self.remote_field.related_name
+        suffix = "" if self.one_to_one_relation else "_set"
+        return f"{self.model._meta.model_name}{suffix}"
+
+    def related_query_name(self) -> str:
+        """Name the target filters by (``Customer.objects.filter(orders__total=1)``)."""
+        rel = self.remote_field
+        if rel.is_hidden():
+            return f"_weakrel_{self.model._meta.label_lower.replace('.', '_')}_{self.name}+"
+        return rel.related_query_name or rel.related_name or self.model._meta.model_name
+
+    @property
+    def cache_name(self) -> str:
+        return self.name
+
+
+class WeakForeignKey(WeakRelationField, FieldCacheMixin, models.Field):
     """BelongsTo: a key column pointing at a row of ``to``, in any database.
 
     ``order.customer`` loads the target through the router, ``order.customer_id`` is
@@ -102,7 +172,6 @@ class WeakForeignKey(FieldCacheMixin, models.Field):
     # Read by Django's schema editor: weak keys never get a database constraint.
     db_constraint = False
     one_to_one_relation = False
-    forward_descriptor_class = ForwardWeakDescriptor
     reverse_descriptor_class = ReverseWeakManyDescriptor
     default_error_messages = {
         "invalid": _("%(model)s instance with %(field)s %(value)r does not exist."),
@@ -145,28 +214,14 @@ class WeakForeignKey(FieldCacheMixin, models.Field):
     def get_attname(self) -> str:
         return f"{self.name}_id"
 
-    def contribute_to_class(self, cls, name, private_only=False, **kwargs):
-        super().contribute_to_class(cls, name, private_only=private_only, **kwargs)
-        setattr(cls, self.name, self.forward_descriptor_class(self))
-        if cls._meta.abstract:
-            return
-        rel = self.remote_field
-        if rel.related_name:
-            rel.related_name = rel.related_name % {
-                "class": cls.__name__.lower(),
-                "model_name": cls._meta.model_name,
-                "app_label": cls._meta.app_label.lower(),
-            }
-        lazy_related_operation(_resolve_target, cls, rel.model, field=self)
+    def forward_descriptor(self) -> ForwardWeakDescriptor:
+        return ForwardWeakDescriptor(self)
 
-    def contribute_to_related_class(self, target: type[models.Model]) -> None:
-        """Give the target its reverse field (filtering, deletion) and accessor."""
-        if target._meta.swapped:
-            return
-        reverse = ReverseWeakRelation(self)
-        reverse.contribute_to_class(target, self.related_query_name(), private_only=True)
-        if not self.remote_field.is_hidden():
-            setattr(target, self.accessor_name, self.reverse_descriptor_class(reverse))
+    def reverse_field(self) -> ReverseWeakRelation:
+        return ReverseWeakRelation(self)
+
+    def reverse_descriptor(self, reverse: ReverseWeakRelation) -> Any:
+        return self.reverse_descriptor_class(reverse)
 
     @property
     def related_model(self) -> type[models.Model] | str:
@@ -192,25 +247,6 @@ class WeakForeignKey(FieldCacheMixin, models.Field):
     # Read by QuerySet._known_related_objects (the key lives in this field's attname) and
     # by the migration autodetector, which renames them like a ForeignObject's.
     from_fields = ("self",)
-
-    @property
-    def accessor_name(self) -> str:
-        """Name of the reverse descriptor on the target (``orders``, ``order_set``)."""
-        if self.remote_field.related_name:
-            return self.remote_field.related_name
-        suffix = "" if self.one_to_one_relation else "_set"
-        return f"{self.model._meta.model_name}{suffix}"
-
-    def related_query_name(self) -> str:
-        """Name the target filters by (``Customer.objects.filter(orders__total=1)``)."""
-        rel = self.remote_field
-        if rel.is_hidden():
-            return f"_weakrel_{self.model._meta.label_lower.replace('.', '_')}_{self.name}+"
-        return rel.related_query_name or rel.related_name or self.model._meta.model_name
-
-    @property
-    def cache_name(self) -> str:
-        return self.name
 
     # -- column type and values ---------------------------------------------------
 
@@ -632,9 +668,8 @@ class ReverseWeakRelation(FieldCacheMixin, models.Field):
         return name, path, [self.field], {}
 
 
-def _resolve_target(model, related, field: WeakForeignKey) -> None:
-    field.remote_field.model = related
-    field.contribute_to_related_class(related)
+def _resolve_related(model, *related, field: WeakRelationField) -> None:
+    field.resolve_related(*related)
 
 
 def get_weak_fields(model: type[models.Model]) -> list[WeakForeignKey]:

@@ -36,7 +36,6 @@ from django.db import connections, models, router, transaction
 from django.db.models import DO_NOTHING, PROTECT, RESTRICT, Case, IntegerField, Value, When
 from django.db.models.fields.json import JSONExact
 from django.db.models.fields.mixins import FieldCacheMixin
-from django.db.models.fields.related import lazy_related_operation
 from django.db.models.lookups import Lookup
 from django.db.models.signals import pre_save
 from django.utils.functional import cached_property
@@ -44,7 +43,7 @@ from django.utils.translation import gettext_lazy as _
 
 from weakrel.deletion import PULL
 from weakrel.exceptions import DanglingReferenceError
-from weakrel.fields import ReverseWeakRelation, WeakRel
+from weakrel.fields import ReverseWeakRelation, WeakRel, WeakRelationField
 from weakrel.lookups import RelatedPath, RemoteLookup, _RemoteOutput, keys_in_sql
 from weakrel.routing import (
     chunks,
@@ -60,7 +59,7 @@ if TYPE_CHECKING:
     from weakrel.deletion import WeakCollector
 
 
-class WeakReferencesMany(FieldCacheMixin, models.JSONField):
+class WeakReferencesMany(WeakRelationField, FieldCacheMixin, models.JSONField):
     """ReferencesMany: a JSON list of keys of ``to``, in any database."""
 
     description = _("Weak references (a list of keys of another model)")
@@ -102,27 +101,14 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
     def get_attname(self) -> str:
         return f"{self.name}_ids"
 
-    def contribute_to_class(self, cls, name, private_only=False, **kwargs):
-        super().contribute_to_class(cls, name, private_only=private_only, **kwargs)
-        setattr(cls, self.name, ReferencesManyDescriptor(self))
-        if cls._meta.abstract:
-            return
-        rel = self.remote_field
-        if rel.related_name:
-            rel.related_name = rel.related_name % {
-                "class": cls.__name__.lower(),
-                "model_name": cls._meta.model_name,
-                "app_label": cls._meta.app_label.lower(),
-            }
-        lazy_related_operation(_resolve_target, cls, rel.model, field=self)
+    def forward_descriptor(self) -> ReferencesManyDescriptor:
+        return ReferencesManyDescriptor(self)
 
-    def contribute_to_related_class(self, target: type[models.Model]) -> None:
-        if target._meta.swapped:
-            return
-        reverse = ReverseReferencesMany(self)
-        reverse.contribute_to_class(target, self.related_query_name(), private_only=True)
-        if not self.remote_field.is_hidden():
-            setattr(target, self.accessor_name, ReverseReferencesDescriptor(self))
+    def reverse_field(self) -> ReverseReferencesMany:
+        return ReverseReferencesMany(self)
+
+    def reverse_descriptor(self, reverse: ReverseReferencesMany) -> ReverseReferencesDescriptor:
+        return ReverseReferencesDescriptor(self)
 
     @property
     def related_model(self) -> type[models.Model] | str:
@@ -142,20 +128,6 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
     def foreign_related_fields(self) -> tuple[models.Field, ...]:
         # Read by Django's deletion Collector when it defers unneeded columns.
         return (self.key_field,)
-
-    @property
-    def accessor_name(self) -> str:
-        return self.remote_field.related_name or f"{self.model._meta.model_name}_set"
-
-    def related_query_name(self) -> str:
-        rel = self.remote_field
-        if rel.is_hidden():
-            return f"_weakrel_{self.model._meta.label_lower.replace('.', '_')}_{self.name}+"
-        return rel.related_query_name or rel.related_name or self.model._meta.model_name
-
-    @property
-    def cache_name(self) -> str:
-        return self.name
 
     # -- values -------------------------------------------------------------------
 
@@ -461,11 +433,6 @@ class WeakReferencesMany(FieldCacheMixin, models.JSONField):
                 )
             )
         return errors
-
-
-def _resolve_target(model, related, field: WeakReferencesMany) -> None:
-    field.remote_field.model = related
-    field.contribute_to_related_class(related)
 
 
 def check_on_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None:

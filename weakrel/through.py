@@ -39,14 +39,13 @@ from django.core import checks, exceptions
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import models, router, transaction
 from django.db.models.fields.mixins import FieldCacheMixin
-from django.db.models.fields.related import lazy_related_operation
 from django.db.models.signals import m2m_changed
 from django.db.models.utils import resolve_callables
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from weakrel.enforcement import check_references
-from weakrel.fields import WeakForeignKey, get_weak_fields
+from weakrel.fields import WeakForeignKey, WeakRelationField, get_weak_fields
 from weakrel.lookups import RelatedPath, RemoteLookup
 from weakrel.routing import filter_in, related_queryset_class
 
@@ -77,7 +76,7 @@ class ThroughRel:
     hidden = property(is_hidden)
 
 
-class WeakManyToManyField(FieldCacheMixin, models.Field):
+class WeakManyToManyField(WeakRelationField, FieldCacheMixin, models.Field):
     """HasManyThrough: targets linked by the rows of a ``through`` model."""
 
     # Private and column-less, like GenericRelation: no migration, no form field.
@@ -111,26 +110,24 @@ class WeakManyToManyField(FieldCacheMixin, models.Field):
     # -- model class wiring -------------------------------------------------------
 
     def contribute_to_class(self, cls, name, private_only=False, **kwargs):
+        # No column: a private field, like GenericRelation.
         super().contribute_to_class(cls, name, private_only=True, **kwargs)
-        setattr(cls, self.name, ThroughDescriptor(self, reverse=False))
-        if cls._meta.abstract:
-            return
-        rel = self.remote_field
-        if rel.related_name:
-            rel.related_name = rel.related_name % {
-                "class": cls.__name__.lower(),
-                "model_name": cls._meta.model_name,
-                "app_label": cls._meta.app_label.lower(),
-            }
-        lazy_related_operation(_resolve_through, cls, rel.model, rel.through, field=self)
 
-    def contribute_to_related_class(self, target: type[models.Model]) -> None:
-        if target._meta.swapped:
-            return
-        reverse = ReverseWeakManyToMany(self)
-        reverse.contribute_to_class(target, self.related_query_name(), private_only=True)
-        if not self.remote_field.is_hidden():
-            setattr(target, self.accessor_name, ThroughDescriptor(self, reverse=True))
+    def forward_descriptor(self) -> ThroughDescriptor:
+        return ThroughDescriptor(self, reverse=False)
+
+    def reverse_field(self) -> ReverseWeakManyToMany:
+        return ReverseWeakManyToMany(self)
+
+    def reverse_descriptor(self, reverse: ReverseWeakManyToMany) -> ThroughDescriptor:
+        return ThroughDescriptor(self, reverse=True)
+
+    def related_models(self) -> tuple[Any, ...]:
+        return (self.remote_field.model, self.remote_field.through)
+
+    def resolve_related(self, target, through) -> None:
+        self.remote_field.through = through
+        super().resolve_related(target)
 
     def get_attname_column(self):
         return self.get_attname(), None
@@ -142,21 +139,6 @@ class WeakManyToManyField(FieldCacheMixin, models.Field):
     @property
     def through(self) -> type[models.Model] | str:
         return self.remote_field.through
-
-    @property
-    def accessor_name(self) -> str:
-        """Name of the reverse manager on the target (``physicians``, ``physician_set``)."""
-        return self.remote_field.related_name or f"{self.model._meta.model_name}_set"
-
-    def related_query_name(self) -> str:
-        rel = self.remote_field
-        if rel.is_hidden():
-            return f"_weakrel_{self.model._meta.label_lower.replace('.', '_')}_{self.name}+"
-        return rel.related_query_name or rel.related_name or self.model._meta.model_name
-
-    @property
-    def cache_name(self) -> str:
-        return self.name
 
     @cached_property
     def through_keys(self) -> tuple[WeakForeignKey, WeakForeignKey]:
@@ -356,12 +338,6 @@ def _points_at(key: WeakForeignKey, model: type[models.Model]) -> bool:
     if isinstance(to, str):
         return _label(to) == model._meta.label_lower
     return to._meta.concrete_model is model._meta.concrete_model
-
-
-def _resolve_through(model, related, through, field: WeakManyToManyField) -> None:
-    field.remote_field.model = related
-    field.remote_field.through = through
-    field.contribute_to_related_class(related)
 
 
 class ReverseWeakManyToMany(FieldCacheMixin, models.Field):

@@ -204,7 +204,22 @@ class ReverseWeakOneDescriptor:
         instance._state.fields_cache[self.cache_name] = value
 
 
-class ReverseWeakManyDescriptor:
+class RelatedManagerDescriptor:
+    """An accessor that hands out a related manager bound to the instance.
+
+    Subclasses build ``related_manager_cls`` once, from the default manager class of
+    the model the manager reads, like Django's ``ReverseManyToOneDescriptor``.
+    """
+
+    related_manager_cls: type
+
+    def __get__(self, instance: Model | None, cls=None):
+        if instance is None:
+            return self
+        return self.related_manager_cls(instance)
+
+
+class ReverseWeakManyDescriptor(RelatedManagerDescriptor):
     """``customer.orders``: a related manager over the dependents' database."""
 
     def __init__(self, rel: ReverseWeakRelation) -> None:
@@ -216,11 +231,6 @@ class ReverseWeakManyDescriptor:
         from weakrel.managers import create_weak_reverse_manager
 
         return create_weak_reverse_manager(self.field.model._default_manager.__class__, self.field)
-
-    def __get__(self, instance: Model | None, cls=None):
-        if instance is None:
-            return self
-        return self.related_manager_cls(instance)
 
     def __set__(self, instance: Model, value: Any) -> None:
         raise TypeError(

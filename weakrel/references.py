@@ -42,6 +42,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from weakrel.deletion import PULL
+from weakrel.descriptors import RelatedManagerDescriptor
 from weakrel.exceptions import DanglingReferenceError
 from weakrel.fields import ReverseWeakRelation, WeakRel, WeakRelationField
 from weakrel.lookups import RelatedPath, RemoteLookup, _RemoteOutput, keys_in_sql
@@ -636,7 +637,7 @@ def _stored_order(attname: str, keys: list[Any]):
     )
 
 
-class ReferencesManyDescriptor:
+class ReferencesManyDescriptor(RelatedManagerDescriptor):
     """``article.tags``: a related manager; assigning a list of targets or keys sets
     ``article.tags_ids`` (saved with the article, like a ``ForeignKey``).
     """
@@ -648,11 +649,6 @@ class ReferencesManyDescriptor:
     def related_manager_cls(self):
         model = self.field.related_model
         return create_references_manager(model._default_manager.__class__, self.field)
-
-    def __get__(self, instance: models.Model | None, cls=None):
-        if instance is None:
-            return self
-        return self.related_manager_cls(instance)
 
     def __set__(self, instance: models.Model, value: Any) -> None:
         field = self.field
@@ -801,7 +797,7 @@ def create_references_manager(superclass: type, field: WeakReferencesMany) -> ty
     return ReferencesManager
 
 
-class ReverseReferencesDescriptor:
+class ReverseReferencesDescriptor(RelatedManagerDescriptor):
     """``tag.articles``: a related manager over the rows whose list holds this tag."""
 
     def __init__(self, field: WeakReferencesMany) -> None:
@@ -811,11 +807,6 @@ class ReverseReferencesDescriptor:
     def related_manager_cls(self):
         model = self.field.model
         return create_reverse_references_manager(model._default_manager.__class__, self.field)
-
-    def __get__(self, instance: models.Model | None, cls=None):
-        if instance is None:
-            return self
-        return self.related_manager_cls(instance)
 
     def __set__(self, instance: models.Model, value: Any) -> None:
         raise TypeError(

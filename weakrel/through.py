@@ -44,6 +44,7 @@ from django.db.models.utils import resolve_callables
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from weakrel.descriptors import RelatedManagerDescriptor
 from weakrel.enforcement import check_references
 from weakrel.fields import WeakForeignKey, WeakRelationField, get_weak_fields
 from weakrel.lookups import RelatedPath, RemoteLookup
@@ -450,7 +451,7 @@ class _Rows(list):
     _prefetch_related_lookups: tuple = ()
 
 
-class ThroughDescriptor:
+class ThroughDescriptor(RelatedManagerDescriptor):
     """``physician.patients`` (forward) and ``patient.physicians`` (reverse)."""
 
     def __init__(self, field: WeakManyToManyField, *, reverse: bool) -> None:
@@ -461,11 +462,6 @@ class ThroughDescriptor:
     def related_manager_cls(self):
         model = self.field.model if self.reverse else self.field.related_model
         return create_through_manager(model._default_manager.__class__, self.field, self.reverse)
-
-    def __get__(self, instance: models.Model | None, cls=None):
-        if instance is None:
-            return self
-        return self.related_manager_cls(instance)
 
     def __set__(self, instance: models.Model, value: Any) -> None:
         side = "reverse" if self.reverse else "forward"

@@ -130,3 +130,16 @@ def test_default_accessor_name_is_model_set():
     from tests.shop.models import Order as O
 
     assert O._meta.get_field("shipments").field.accessor_name == "shipments"
+
+
+def test_related_querysets_pickle_and_copy(ada):
+    import copy
+    import pickle
+
+    Order.objects.create(customer=ada, total=3)
+    queryset = ada.orders.filter(total=3)
+    assert list(pickle.loads(pickle.dumps(queryset))) == list(queryset)
+    fresh = ada.orders.all()
+    assert list(copy.deepcopy(fresh)) == list(ada.orders.all())
+    prefetched = Customer.objects.prefetch_related("orders").get(pk=ada.pk)
+    assert [o.total for o in pickle.loads(pickle.dumps(prefetched.orders.all()))] == [3]

@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connections
+from django.db.models import QuerySet, sql
 
 from weakrel.exceptions import RelatedDatabaseError
 
@@ -55,12 +56,41 @@ def database_errors(alias: str, action: str) -> Iterator[None]:
         ) from exc
 
 
+_UNBUILT = object()
+
+
 class RelatedQuerySetMixin:
     """A related manager's queryset: a read that cannot reach its database names it.
 
     Mixed into the dependent model's own queryset class by ``related_queryset_class``,
-    so custom queryset methods keep working.
+    so custom queryset methods keep working. Its SQL query is built on first use:
+    a prefetch hands every instance such a queryset only to give it its rows.
     """
+
+    def __init__(self, model=None, query=None, using=None, hints=None) -> None:
+        super().__init__(model, query=query or _UNBUILT, using=using, hints=hints)
+
+    @property
+    def query(self):
+        if self._query is _UNBUILT:
+            self._query = sql.Query(self.model)
+        return super().query
+
+    @query.setter
+    def query(self, value) -> None:
+        QuerySet.query.fset(self, value)
+
+    def __getstate__(self):
+        self.query  # noqa: B018 - pickles carry a real query
+        return super().__getstate__()
+
+    def __reduce__(self):
+        # The class is made at run time; a pickle names the queryset class it extends.
+        return (_unpickle_related_queryset, (self._base_queryset_class,), self.__getstate__())
+
+    def __deepcopy__(self, memo):
+        self.query  # noqa: B018 - copies carry a real query
+        return super().__deepcopy__(memo)
 
     def _reading(self):
         return database_errors(self.db, f"reading {self.model._meta.label}")
@@ -85,8 +115,13 @@ def related_queryset_class(queryset_class: type) -> type:
     return type(
         f"Related{queryset_class.__name__}",
         (RelatedQuerySetMixin, queryset_class),
-        {"__module__": queryset_class.__module__},
+        {"__module__": queryset_class.__module__, "_base_queryset_class": queryset_class},
     )
+
+
+def _unpickle_related_queryset(queryset_class: type):
+    cls = related_queryset_class(queryset_class)
+    return cls.__new__(cls)
 
 
 def key_chunk_size(alias: str) -> int:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import router, transaction
 from django.db.models import Model
-from django.utils.functional import cached_property
 
 from weakrel.routing import prefetch_queryset, related_queryset_class
 
@@ -42,9 +41,8 @@ def create_weak_reverse_manager(superclass: type, field: WeakForeignKey) -> type
 
         do_not_call_in_templates = True
 
-        @cached_property
-        def prefetch_cache_name(self) -> str:
-            return field.accessor_name
+        # Read on every access to a prefetched relation: computed once per class.
+        prefetch_cache_name = field.accessor_name
 
         def _check_key(self) -> None:
             if self.key is None:

@@ -96,6 +96,10 @@ class RelatedQuerySetMixin:
         return database_errors(self.db, f"reading {self.model._meta.label}")
 
     def _fetch_all(self) -> None:
+        if self._result_cache is not None and (
+            self._prefetch_done or not self._prefetch_related_lookups
+        ):
+            return  # already fetched (a prefetch filled it): no database to name
         with self._reading():
             super()._fetch_all()
 

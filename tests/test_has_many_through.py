@@ -641,3 +641,12 @@ def test_the_registered_check_runs_the_field_checks():
     finally:
         field.remote_field.through_fields = real
     assert [e.id for e in errors] == ["weakrel.E103"]
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_full_clean_passes_the_relation_by_on_both_sides():
+    physician = Physician.objects.create(name="Ann")
+    patient = Patient.objects.create(name="Bo")
+    physician.full_clean()
+    patient.full_clean()
+    Physician(name="").full_clean(exclude=["name"])

@@ -432,3 +432,11 @@ def test_autodetector_sees_no_changes_and_keeps_the_column():
     rendered = after.apps.get_model("blog", "Article")._meta.get_field("tags")
     assert (rendered.attname, rendered.column) == ("tags_ids", "tags_ids")
     assert rendered.remote_field.model._meta.label == "blog.Tag"
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_full_clean_on_both_sides():
+    tag = Tag.objects.create(name="t")
+    tag.full_clean()
+    article = Article(tags=[tag])
+    article.full_clean()

@@ -77,7 +77,27 @@ class ThroughRel:
     hidden = property(is_hidden)
 
 
-class WeakManyToManyField(WeakRelationField, FieldCacheMixin, models.Field):
+class ManagerValuedField:
+    """A private field whose value on an instance is a related manager.
+
+    ``Model.clean_fields()`` reads every field in ``_meta.fields`` and skips a blank
+    one whose value is "empty"; a manager has nothing to clean, so it always is.
+    """
+
+    class _Everything:
+        def __contains__(self, value: Any) -> bool:
+            return True
+
+    empty_values = _Everything()
+
+    def contribute_to_class(self, cls, name, private_only=False, **kwargs):
+        super().contribute_to_class(cls, name, private_only=private_only, **kwargs)
+        if not hasattr(cls, self.attname):
+            # A hidden relation has no accessor, yet clean_fields() reads the name.
+            setattr(cls, self.attname, None)
+
+
+class WeakManyToManyField(WeakRelationField, ManagerValuedField, FieldCacheMixin, models.Field):
     """HasManyThrough: targets linked by the rows of a ``through`` model."""
 
     # Private and column-less, like GenericRelation: no migration, no form field.
@@ -341,7 +361,7 @@ def _points_at(key: WeakForeignKey, model: type[models.Model]) -> bool:
     return to._meta.concrete_model is model._meta.concrete_model
 
 
-class ReverseWeakManyToMany(FieldCacheMixin, models.Field):
+class ReverseWeakManyToMany(ManagerValuedField, FieldCacheMixin, models.Field):
     """The target's side of a :class:`WeakManyToManyField`, a private field.
 
     It lets ``Patient.objects.filter(physicians__name="Ann")`` resolve. Unlike the

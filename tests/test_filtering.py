@@ -150,3 +150,18 @@ def test_a_path_through_a_weak_relation_is_not_a_value(people):
         list(Order.objects.annotate(who=F("customer__name")))
     with pytest.raises(FieldError, match="goes through a weak relation"):
         list(Order.objects.order_by("customer__name"))
+
+
+def test_reverse_isnull(people, django_assert_num_queries):
+    lonely = Customer.objects.create(name="Lonely")
+    with django_assert_num_queries(1, using="orders"):
+        assert ids(Customer.objects.filter(orders__isnull=True)) == [lonely.pk]
+    assert ids(Customer.objects.filter(orders__isnull=False)) == ids(
+        [people["ada"], people["bob"], people["alan"]]
+    )
+    assert ids(Customer.objects.exclude(orders__isnull=True)) == ids(
+        [people["ada"], people["bob"], people["alan"]]
+    )
+    Order.objects.all().delete()
+    assert Customer.objects.filter(orders__isnull=True).count() == 4
+    assert not Customer.objects.filter(orders__isnull=False).exists()

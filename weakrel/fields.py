@@ -653,6 +653,8 @@ class ReverseWeakRelation(FieldCacheMixin, models.Field):
         return lookups.ReverseKeyCol(alias, self.field.target_field, output_field=self)
 
     def get_lookup(self, lookup_name: str):
+        if lookup_name == "isnull" and isinstance(self.field, WeakForeignKey):
+            return lookups.ReverseIsNull
         return None
 
     def get_transform(self, name: str) -> type[Transform] | None:

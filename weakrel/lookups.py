@@ -16,7 +16,7 @@ import json
 from functools import partial
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet, FieldError
+from django.core.exceptions import EmptyResultSet, FieldError, FullResultSet
 from django.db import models, router
 from django.db.models.expressions import Col
 from django.db.models.lookups import In, Lookup, Transform
@@ -186,6 +186,38 @@ class RemoteLookup(Lookup):
         with database_errors(self.remote.db, f"reading {self.remote.model._meta.label}"):
             keys = [key for key in self.remote.all() if key is not None]
         return keys_in_sql(compiler, connection, self.lhs.column, self.lhs.column_field, keys)
+
+
+class ReverseIsNull(Lookup):
+    """``Customer.objects.filter(orders__isnull=True)``: rows no dependent points at.
+
+    The keys in use are read from the dependents' database, then the target's key is
+    filtered ``IN`` (``False``) or ``NOT IN`` (``True``) them.
+    """
+
+    lookup_name = "isnull"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        if not isinstance(self.rhs, bool):
+            raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
+        field = self.lhs.output_field.field
+        dependents = field.model._base_manager.using(router.db_for_read(field.model))
+        used = (
+            dependents.filter(**{f"{field.attname}__isnull": False})
+            .order_by()
+            .values_list(field.attname, flat=True)
+            .distinct()
+        )
+        with database_errors(used.db, f"reading {field.model._meta.label}"):
+            keys = list(used)
+        column = Col(self.lhs.alias, self.lhs.target)
+        if not self.rhs:
+            return keys_in_sql(compiler, connection, column, field.target_field, keys)
+        if not keys:
+            raise FullResultSet
+        sql, params = keys_in_sql(compiler, connection, column, field.target_field, keys)
+        return f"NOT ({sql})", params
 
 
 def related_path(name: str):

@@ -64,3 +64,13 @@ def test_browsable_api_renders():
     response = APIClient().get("/orders/?include=customer", HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert b"Ada" in response.content
+
+
+def test_weak_keys_are_typed_like_the_target_key(schema):
+    components = schema["components"]["schemas"]
+    order = components["Order"]["properties"]
+    assert order["customer_id"]["type"] == "integer"
+    assert "readOnly" not in order["customer_id"]
+    article = next(c for name, c in components.items() if "tags_ids" in c.get("properties", {}))
+    assert article["properties"]["tags_ids"]["type"] == "array"
+    assert article["properties"]["tags_ids"]["items"]["type"] == "integer"

@@ -9,13 +9,14 @@ This module imports drf-spectacular; nothing else in weakrel does.
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 
 from weakrel.rest_framework.include import all_include_paths
 from weakrel.rest_framework.viewsets import IncludeViewSetMixin
 
-__all__ = ["IncludeAutoSchema", "include_parameter"]
+__all__ = ["IncludeAutoSchema", "WeakKeyFieldExtension", "include_parameter"]
 
 
 def include_parameter(view: IncludeViewSetMixin) -> OpenApiParameter | None:
@@ -48,3 +49,19 @@ class IncludeAutoSchema(AutoSchema):
             if parameter is not None:
                 parameters.append(parameter)
         return parameters
+
+
+class WeakKeyFieldExtension(OpenApiSerializerFieldExtension):
+    """Types a weak key like the target key it names: integer, uuid, string.
+
+    Lists of keys (``tags_ids``, ``patients_ids``) are arrays of the same type.
+    """
+
+    target_class = "weakrel.rest_framework.fields.WeakKeyField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_model_field(self.target.target_field, direction)
+        # The target's own key may be read-only (an AutoField); a key naming it is not.
+        schema.pop("readOnly", None)
+        return schema

@@ -654,7 +654,7 @@ class ReverseWeakRelation(FieldCacheMixin, models.Field):
 
     def get_lookup(self, lookup_name: str):
         if lookup_name == "isnull" and isinstance(self.field, WeakForeignKey):
-            return lookups.ReverseIsNull
+            return lookups.reverse_isnull
         return None
 
     def get_transform(self, name: str) -> type[Transform] | None:

@@ -181,43 +181,45 @@ class RemoteLookup(Lookup):
     def get_db_prep_lookup(self, value, connection):
         return ("%s", [value])
 
-    def as_sql(self, compiler, connection):
-        # A fresh query per compile: a reused queryset sees the current remote rows.
+    def fetch_keys(self) -> list[Any]:
+        """The matching keys, read now: a reused queryset sees the current remote rows."""
         with database_errors(self.remote.db, f"reading {self.remote.model._meta.label}"):
-            keys = [key for key in self.remote.all() if key is not None]
+            return [key for key in self.remote.all() if key is not None]
+
+    def as_sql(self, compiler, connection):
+        keys = self.fetch_keys()
         return keys_in_sql(compiler, connection, self.lhs.column, self.lhs.column_field, keys)
 
 
-class ReverseIsNull(Lookup):
-    """``Customer.objects.filter(orders__isnull=True)``: rows no dependent points at.
+class Unlinked(RemoteLookup):
+    """``<relation>__isnull=True``: rows that no row on the other side links to
+    (``False``: rows that some row does).
 
-    The keys in use are read from the dependents' database, then the target's key is
-    filtered ``IN`` (``False``) or ``NOT IN`` (``True``) them.
+    ``lhs`` is a path whose remote query, ``<path>__isnull=False``, lists the keys in
+    use over there; the lookup is ``NOT IN`` them (``IN`` for ``False``).
     """
 
-    lookup_name = "isnull"
-    prepare_rhs = False
+    def __init__(self, lhs: RelatedPath, rhs: Any) -> None:
+        if not isinstance(rhs, bool):
+            raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
+        super().__init__(lhs, False, lookup_name="isnull")
+        self.rhs = self.unlinked = rhs
 
     def as_sql(self, compiler, connection):
-        if not isinstance(self.rhs, bool):
-            raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
-        field = self.lhs.output_field.field
-        dependents = field.model._base_manager.using(router.db_for_read(field.model))
-        used = (
-            dependents.filter(**{f"{field.attname}__isnull": False})
-            .order_by()
-            .values_list(field.attname, flat=True)
-            .distinct()
-        )
-        with database_errors(used.db, f"reading {field.model._meta.label}"):
-            keys = list(used)
-        column = Col(self.lhs.alias, self.lhs.target)
-        if not self.rhs:
-            return keys_in_sql(compiler, connection, column, field.target_field, keys)
-        if not keys:
-            raise FullResultSet
-        sql, params = keys_in_sql(compiler, connection, column, field.target_field, keys)
-        return f"NOT ({sql})", params
+        try:
+            sql, params = super().as_sql(compiler, connection)
+        except EmptyResultSet:
+            if self.unlinked:
+                raise FullResultSet from None
+            raise
+        return (f"NOT ({sql})", params) if self.unlinked else (sql, params)
+
+
+def reverse_isnull(lhs, rhs) -> Unlinked:
+    """``Customer.objects.filter(orders__isnull=True)``: customers no order names."""
+    field = lhs.output_field.field
+    path = _ReversePath(lhs, field.name, remote_model=field.model, key_attname=field.attname)
+    return Unlinked(path, rhs)
 
 
 def related_path(name: str):

@@ -45,12 +45,13 @@ from weakrel.deletion import PULL
 from weakrel.descriptors import RelatedManagerDescriptor
 from weakrel.exceptions import DanglingReferenceError
 from weakrel.fields import ReverseWeakRelation, WeakRel, WeakRelationField
-from weakrel.lookups import RelatedPath, RemoteLookup, _RemoteOutput, keys_in_sql
+from weakrel.lookups import RelatedPath, RemoteLookup, _RemoteOutput
 from weakrel.routing import (
     chunks,
     database_errors,
     filter_in,
     key_chunk_size,
+    prefetch_start,
     related_queryset_class,
 )
 
@@ -556,7 +557,7 @@ class _ListForwardPath(RelatedPath):
 
 class _ContainsRemote(RemoteLookup):
     def as_sql(self, compiler, connection):
-        keys = [key for key in self.remote.all() if key is not None]
+        keys = self.fetch_keys()
         return contains_any_sql(compiler, connection, self.lhs.column, self.lhs.column_field, keys)
 
 
@@ -580,9 +581,9 @@ class _ListReversePath(RelatedPath):
 
 
 class _FlatRemote(RemoteLookup):
-    def as_sql(self, compiler, connection):
-        keys = list(dict.fromkeys(key for keys in self.remote.all() if keys for key in keys))
-        return keys_in_sql(compiler, connection, self.lhs.column, self.lhs.column_field, keys)
+    def fetch_keys(self) -> list[Any]:
+        # The remote values are lists of keys: one IN over all of them.
+        return list(dict.fromkeys(key for keys in super().fetch_keys() for key in keys))
 
 
 class _ListOutput(_RemoteOutput):
@@ -713,13 +714,7 @@ def create_references_manager(superclass: type, field: WeakReferencesMany) -> ty
             return self._apply_rel_filters(super().get_queryset())
 
         def get_prefetch_querysets(self, instances, querysets=None):
-            if querysets and len(querysets) != 1:
-                raise ValueError(
-                    "querysets argument of get_prefetch_querysets() should have a length of 1."
-                )
-            queryset = querysets[0] if querysets else super().get_queryset()
-            queryset._add_hints(instance=instances[0])
-            queryset = queryset.using(queryset._db or self._db)
+            queryset = prefetch_start(querysets, super().get_queryset, instances)
             lists = {
                 id(inst): list(dict.fromkeys(field.key_list(getattr(inst, field.attname))))
                 for inst in instances
@@ -851,13 +846,7 @@ def create_reverse_references_manager(superclass: type, field: WeakReferencesMan
                 return self._apply_rel_filters(super().get_queryset())
 
         def get_prefetch_querysets(self, instances, querysets=None):
-            if querysets and len(querysets) != 1:
-                raise ValueError(
-                    "querysets argument of get_prefetch_querysets() should have a length of 1."
-                )
-            queryset = querysets[0] if querysets else super().get_queryset()
-            queryset._add_hints(instance=instances[0])
-            queryset = queryset.using(queryset._db or self._db)
+            queryset = prefetch_start(querysets, super().get_queryset, instances)
             keys = {field.key_of(inst) for inst in instances} - {None}
             lookups = queryset._prefetch_related_lookups
             base = queryset._chain()

@@ -189,18 +189,22 @@ def prefetch_in(queryset, lookup: str, keys: Iterable[Any]) -> ChunkedQuerySet:
     return ChunkedQuerySet(queryset, f"{lookup}__in", list(keys), size)
 
 
-def prefetch_queryset(querysets, default, instances, instance_key, lookup: str):
-    """One level of a prefetch: the rows whose ``lookup`` is a key of ``instances``.
-
-    Starts from the caller's ``Prefetch`` queryset, or ``default()``, hinted with the
-    first instance as Django's prefetchers do, so routers see where the keys came from.
-    """
+def prefetch_start(querysets, default, instances):
+    """The queryset one prefetch level starts from: the caller's ``Prefetch``
+    queryset, or ``default()``, hinted with the first instance as Django's prefetchers
+    do, so routers see where the keys came from."""
     if querysets and len(querysets) != 1:
         raise ValueError(
             "querysets argument of get_prefetch_querysets() should have a length of 1."
         )
     queryset = querysets[0] if querysets else default()
     queryset._add_hints(instance=instances[0])
+    return queryset
+
+
+def prefetch_queryset(querysets, default, instances, instance_key, lookup: str):
+    """One level of a prefetch: the rows whose ``lookup`` is a key of ``instances``."""
+    queryset = prefetch_start(querysets, default, instances)
     keys = {instance_key(instance) for instance in instances}
     keys.discard(None)
     return prefetch_in(queryset, lookup, keys)

@@ -36,7 +36,6 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.core import checks, exceptions
-from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import models, router, transaction
 from django.db.models.fields.mixins import FieldCacheMixin
 from django.db.models.signals import m2m_changed
@@ -47,8 +46,8 @@ from django.utils.translation import gettext_lazy as _
 from weakrel.descriptors import RelatedManagerDescriptor
 from weakrel.enforcement import check_references
 from weakrel.fields import WeakForeignKey, WeakRelationField, get_weak_fields
-from weakrel.lookups import RelatedPath, RemoteLookup
-from weakrel.routing import filter_in, related_queryset_class
+from weakrel.lookups import RelatedPath, RemoteLookup, Unlinked
+from weakrel.routing import filter_in, prefetch_start, related_queryset_class
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -442,27 +441,8 @@ def _through_lookup(lhs, rhs, *, reverse: bool, lookup_name: str) -> RemoteLooku
     return RemoteLookup(_first_hop(lhs, reverse), rhs, lookup_name=lookup_name)
 
 
-class _NoLinks(RemoteLookup):
-    """``patients__isnull=True``: no through row names this instance (``False``: some)."""
-
-    def __init__(self, lhs: RelatedPath, rhs: Any) -> None:
-        if not isinstance(rhs, bool):
-            raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
-        super().__init__(lhs, False, lookup_name="isnull")
-        self.rhs = self.no_links = rhs
-
-    def as_sql(self, compiler, connection):
-        try:
-            sql, params = super().as_sql(compiler, connection)
-        except EmptyResultSet:
-            if self.no_links:
-                raise FullResultSet from None
-            raise
-        return (f"NOT ({sql})", params) if self.no_links else (sql, params)
-
-
-def _through_isnull(lhs, rhs, *, reverse: bool) -> _NoLinks:
-    return _NoLinks(_first_hop(lhs, reverse), rhs)
+def _through_isnull(lhs, rhs, *, reverse: bool) -> Unlinked:
+    return Unlinked(_first_hop(lhs, reverse), rhs)
 
 
 class _Rows(list):
@@ -544,13 +524,7 @@ def create_through_manager(superclass: type, field: WeakManyToManyField, reverse
                 return self._apply_rel_filters(super().get_queryset())
 
         def get_prefetch_querysets(self, instances, querysets=None):
-            if querysets and len(querysets) != 1:
-                raise ValueError(
-                    "querysets argument of get_prefetch_querysets() should have a length of 1."
-                )
-            queryset = querysets[0] if querysets else super().get_queryset()
-            queryset._add_hints(instance=instances[0])
-            queryset = queryset.using(queryset._db or self._db)
+            queryset = prefetch_start(querysets, super().get_queryset, instances)
             near, far = self.near, self.far
             keys = {near.key_of(inst) for inst in instances} - {None}
             through = self.through._base_manager.db_manager(hints={"instance": instances[0]})

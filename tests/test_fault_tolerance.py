@@ -5,7 +5,7 @@ Failures are real: a trigger raising in the second database, a signal receiver
 raising, a server session killed mid-delete, an alias pointed at a closed port.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from io import StringIO
 
 import pytest
@@ -383,7 +383,7 @@ def test_pull_failure_after_the_root_commit_leaves_only_orphans(blog):
 @pytest.fixture
 def clinic():
     """Physicians (default), appointments (orders), patients (third), records (default)."""
-    at = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
+    at = datetime(2024, 5, 1, 9, 30, tzinfo=timezone.utc)
     ann, ben = (Physician.objects.create(name=n) for n in ("Ann", "Ben"))
     bo, cy = (Patient.objects.create(name=n) for n in ("Bo", "Cy"))
     ann.patients.add(bo, cy, through_defaults={"at": at})

@@ -4,7 +4,7 @@ Physician (default) -> Appointment (orders) -> Patient (third); Record (default)
 """
 
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import pytest
 from django.core import checks
@@ -18,7 +18,7 @@ from tests.clinic.models import Appointment, Clinic, Patient, Physician, Record,
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
-AT = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
+AT = datetime(2024, 5, 1, 9, 30, tzinfo=timezone.utc)
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from django.db import router
@@ -60,27 +61,31 @@ def dangling(field, instance: Model, key: Any, db: str) -> DanglingReferenceErro
     )
 
 
-def check_instance(instance: Model, update_fields: Iterable[str] | None = None) -> None:
-    from weakrel.fields import get_weak_fields
+def check_key(field, instance: Model) -> None:
+    """The save-time check of one weak key: converted, and naming an existing row."""
+    key = prepare_key(field, instance)
+    if key is None and not field.null:
+        # Said here rather than left to the database's NOT NULL error.
+        raise ValueError(
+            f"{type(instance).__name__}.{field.name} cannot be None: the field is not nullable."
+        )
+    if key is None or not field.enforce or _known_to_exist(field, instance, key):
+        return
+    queryset = field.target_queryset(instance=instance)
+    with database_errors(queryset.db, f"checking {field.model.__name__}.{field.name}"):
+        exists = queryset.filter(**{field.target_field.attname: key}).exists()
+    if not exists:
+        raise dangling(field, instance, key, queryset.db)
 
-    for field in get_weak_fields(type(instance)):
-        if update_fields is not None and not (
-            field.name in update_fields or field.attname in update_fields
-        ):
-            continue
-        key = prepare_key(field, instance)
-        if key is None and not field.null:
-            # Said here rather than left to the database's NOT NULL error.
-            raise ValueError(
-                f"{type(instance).__name__}.{field.name} cannot be None: the field is not nullable."
-            )
-        if key is None or not field.enforce or _known_to_exist(field, instance, key):
-            continue
-        queryset = field.target_queryset(instance=instance)
-        with database_errors(queryset.db, f"checking {field.model.__name__}.{field.name}"):
-            exists = queryset.filter(**{field.target_field.attname: key}).exists()
-        if not exists:
-            raise dangling(field, instance, key, queryset.db)
+
+@cache
+def checked_fields(model: type[Model]) -> tuple:
+    """The fields of ``model`` whose keys ``save()`` checks (``check_on_save()``).
+
+    Worked out once per model: the ``pre_save`` receiver runs for every save of
+    every model in the project.
+    """
+    return tuple(f for f in model._meta.concrete_fields if hasattr(f, "check_on_save"))
 
 
 def check_references(instances: Iterable[Model]) -> None:
@@ -149,5 +154,8 @@ def _check_lists(instances: list[Model]) -> None:
 
 def check_on_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
     """``pre_save`` receiver; fixtures (``raw``) load as they are, like Django's."""
-    if not raw:
-        check_instance(instance, update_fields)
+    if raw:
+        return
+    for field in checked_fields(type(instance)):
+        if update_fields is None or field.name in update_fields or field.attname in update_fields:
+            field.check_on_save(instance)

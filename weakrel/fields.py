@@ -27,7 +27,7 @@ from django.db.models.fields.related import lazy_related_operation
 from django.db.models.lookups import Transform
 from django.utils.translation import gettext_lazy as _
 
-from weakrel import deletion, lookups
+from weakrel import deletion, enforcement, lookups
 from weakrel.descriptors import (
     ForwardWeakDescriptor,
     ReverseWeakManyDescriptor,
@@ -379,6 +379,10 @@ class WeakForeignKey(WeakRelationField, FieldCacheMixin, models.Field):
                     "value": value,
                 },
             )
+
+    def check_on_save(self, instance: models.Model) -> None:
+        """Called before ``instance`` is saved: convert the key, refuse a dangling one."""
+        enforcement.check_key(self, instance)
 
     def collect_dependents(self, collector: deletion.WeakCollector, targets: list) -> None:
         """Apply ``on_delete`` to the rows pointing at ``targets`` (being deleted)."""

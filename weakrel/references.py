@@ -37,7 +37,6 @@ from django.db.models import DO_NOTHING, PROTECT, RESTRICT, Case, IntegerField, 
 from django.db.models.fields.json import JSONExact
 from django.db.models.fields.mixins import FieldCacheMixin
 from django.db.models.lookups import Lookup
-from django.db.models.signals import pre_save
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -240,6 +239,10 @@ class WeakReferencesMany(WeakRelationField, FieldCacheMixin, models.JSONField):
         low, high = ops.integer_field_range(internal)
         return (low is None or key >= low) and (high is None or key <= high)
 
+    def check_on_save(self, model_instance: models.Model) -> None:
+        """Called before the row is saved (weakrel's ``pre_save`` receiver)."""
+        self.check_list(model_instance)
+
     def check_list(self, model_instance: models.Model) -> None:
         """Normalise the list, refuse duplicates and (``enforce``) keys to nothing.
 
@@ -435,20 +438,6 @@ class WeakReferencesMany(WeakRelationField, FieldCacheMixin, models.JSONField):
                 )
             )
         return errors
-
-
-def check_on_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
-    """``pre_save`` receiver for every model with a ``WeakReferencesMany``."""
-    if raw:
-        return
-    for field in sender._meta.concrete_fields:
-        if isinstance(field, WeakReferencesMany) and (
-            update_fields is None or field.name in update_fields or field.attname in update_fields
-        ):
-            field.check_list(instance)
-
-
-pre_save.connect(check_on_save, dispatch_uid="weakrel.references.check_on_save")
 
 
 # -- SQL ----------------------------------------------------------------------------

@@ -28,13 +28,18 @@ def max_params(alias: str) -> int:
     """Most bound parameters one statement may carry on ``alias``.
 
     SQLite reports its compiled-in limit at run time (32,766 on current builds);
-    Django's ``max_query_params = 999`` for SQLite is only a conservative default.
+    Django's ``max_query_params = 999`` for SQLite is only a conservative default,
+    used here on Python 3.10, whose ``sqlite3`` cannot ask.
     """
     if alias not in _limits:
         connection = connections[alias]
         if connection.vendor == "sqlite":
             connection.ensure_connection()
-            limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            getlimit = getattr(connection.connection, "getlimit", None)
+            if getlimit is not None:
+                limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            else:
+                limit = connection.features.max_query_params
         else:
             limit = connection.features.max_query_params or PROTOCOL_PARAM_LIMIT
         _limits[alias] = limit

@@ -650,3 +650,16 @@ def test_full_clean_passes_the_relation_by_on_both_sides():
     physician.full_clean()
     patient.full_clean()
     Physician(name="").full_clean(exclude=["name"])
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_aggregating_through_the_relation_is_refused_not_wrong():
+    from django.core.exceptions import FieldError
+    from django.db.models import Count
+
+    Physician.objects.create(name="Ann")
+    Patient.objects.create(name="Bo")
+    with pytest.raises(FieldError, match="'patients' is a weak relation"):
+        list(Physician.objects.annotate(n=Count("patients")))
+    with pytest.raises(FieldError, match="'physicians' is a weak relation"):
+        list(Patient.objects.annotate(n=Count("physicians")))

@@ -654,7 +654,7 @@ class ReverseWeakRelation(FieldCacheMixin, models.Field):
         return self.get_attname(), None
 
     def get_col(self, alias, output_field=None):
-        return lookups.ReverseKeyCol(alias, self.field.target_field, output_field=self)
+        return lookups.RelationCol(alias, self.field.target_field, output_field=self)
 
     def get_lookup(self, lookup_name: str):
         if lookup_name == "isnull" and isinstance(self.field, WeakForeignKey):

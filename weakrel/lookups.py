@@ -249,12 +249,13 @@ def reverse_path(name: str):
     return build
 
 
-class ReverseKeyCol(Col):
-    """The target's key column, standing for a reverse weak relation (``orders``).
+class RelationCol(Col):
+    """A key column standing for a weak relation that has no column of its own
+    (``customer.orders``, ``physician.patients``).
 
     It only starts a path to filter through (``orders__total__gt=1``). Selected,
     ordered or aggregated on its own (``Count("orders")``) it would silently mean the
-    target's own key, so it refuses to compile.
+    model's own key, so it refuses to compile.
     """
 
     def as_sql(self, compiler, connection):

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core import checks, exceptions
 from django.db import models, router, transaction
+from django.db.models.expressions import Col
 from django.db.models.fields.mixins import FieldCacheMixin
 from django.db.models.signals import m2m_changed
 from django.db.models.utils import resolve_callables
@@ -46,7 +47,7 @@ from django.utils.translation import gettext_lazy as _
 from weakrel.descriptors import RelatedManagerDescriptor
 from weakrel.enforcement import check_references
 from weakrel.fields import WeakForeignKey, WeakRelationField, get_weak_fields
-from weakrel.lookups import RelatedPath, RemoteLookup, Unlinked
+from weakrel.lookups import RelatedPath, RelationCol, RemoteLookup, Unlinked
 from weakrel.routing import filter_in, prefetch_start, related_queryset_class
 
 if TYPE_CHECKING:
@@ -240,10 +241,8 @@ class WeakManyToManyField(WeakRelationField, ManagerValuedField, FieldCacheMixin
     # -- lookups ------------------------------------------------------------------
 
     def get_col(self, alias, output_field=None):
-        from django.db.models.expressions import Col
-
         source, _target = self.through_keys
-        return Col(alias, source.target_field, output_field=self)
+        return RelationCol(alias, source.target_field, output_field=self)
 
     def get_lookup(self, lookup_name: str):
         if lookup_name in ("exact", "in"):
@@ -392,10 +391,8 @@ class ReverseWeakManyToMany(ManagerValuedField, FieldCacheMixin, models.Field):
         return self.get_attname(), None
 
     def get_col(self, alias, output_field=None):
-        from django.db.models.expressions import Col
-
         _source, target = self.field.through_keys
-        return Col(alias, target.target_field, output_field=self)
+        return RelationCol(alias, target.target_field, output_field=self)
 
     def get_lookup(self, lookup_name: str):
         if lookup_name in ("exact", "in"):
@@ -427,6 +424,7 @@ def _first_hop(lhs, reverse: bool) -> RelatedPath:
     """``<through>.<key to the far side>``, answered with keys of the near side."""
     near, far = _sides(lhs.output_field.field if reverse else lhs.output_field, reverse)
     path = RelatedPath(lhs, far.name, remote_model=near.model, key_attname=near.attname)
+    path.column = Col(lhs.alias, lhs.target)
     path.column_field = near.target_field
     return path
 

@@ -440,3 +440,13 @@ def test_full_clean_on_both_sides():
     tag.full_clean()
     article = Article(tags=[tag])
     article.full_clean()
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_aggregating_the_reverse_side_is_refused_not_wrong():
+    from django.core.exceptions import FieldError
+    from django.db.models import Count
+
+    Tag.objects.create(name="lonely")
+    with pytest.raises(FieldError, match="'articles' is a weak relation"):
+        list(Tag.objects.annotate(n=Count("articles")))

@@ -34,6 +34,7 @@ from django.core import checks, exceptions
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models, router, transaction
 from django.db.models import DO_NOTHING, PROTECT, RESTRICT, Case, IntegerField, Value, When
+from django.db.models.expressions import Col
 from django.db.models.fields.json import JSONExact
 from django.db.models.fields.mixins import FieldCacheMixin
 from django.db.models.lookups import Lookup
@@ -44,7 +45,7 @@ from weakrel.deletion import PULL
 from weakrel.descriptors import RelatedManagerDescriptor
 from weakrel.exceptions import DanglingReferenceError
 from weakrel.fields import ReverseWeakRelation, WeakRel, WeakRelationField
-from weakrel.lookups import RelatedPath, RemoteLookup, _RemoteOutput
+from weakrel.lookups import RelatedPath, RelationCol, RemoteLookup, _RemoteOutput
 from weakrel.routing import (
     chunks,
     database_errors,
@@ -556,6 +557,7 @@ class _ListReversePath(RelatedPath):
     def __init__(self, lhs, name: str, **kwargs: Any) -> None:
         super().__init__(lhs, name, **kwargs)
         if not isinstance(lhs, RelatedPath):
+            self.column = Col(lhs.alias, lhs.target)
             self.column_field = lhs.output_field.field.key_field
 
     @property
@@ -602,9 +604,7 @@ class ReverseReferencesMany(ReverseWeakRelation):
         return partial(_ListReversePath, name=name, **self._path_kwargs())
 
     def get_col(self, alias, output_field=None):
-        from django.db.models.expressions import Col
-
-        return Col(alias, self.field.key_field, output_field=self)
+        return RelationCol(alias, self.field.key_field, output_field=self)
 
     def _path_kwargs(self) -> dict[str, Any]:
         return {"remote_model": self.related_model, "key_attname": self.field.attname}

@@ -614,7 +614,26 @@ class _ReverseRemote:
         self.model = label
 
 
-class ReverseWeakRelation(FieldCacheMixin, models.Field):
+class ReverseSide(FieldCacheMixin):
+    """What a weak relation's private field on the target shares, whatever the
+    relation type: no column, the source model as ``related_model``, and the reverse
+    accessor's name as its cache name."""
+
+    field: Any
+
+    @property
+    def related_model(self) -> type[models.Model]:
+        return self.field.model
+
+    @property
+    def cache_name(self) -> str:
+        return self.field.accessor_name
+
+    def get_attname_column(self):
+        return self.get_attname(), None
+
+
+class ReverseWeakRelation(ReverseSide, models.Field):
     """The target's side of a weak relation, added as a private field.
 
     It makes ``Customer.objects.filter(orders__total__gt=1)`` resolvable (the path is
@@ -641,17 +660,6 @@ class ReverseWeakRelation(FieldCacheMixin, models.Field):
             null=True,
             rel=_ReverseRemote(field.model._meta.label),
         )
-
-    @property
-    def related_model(self) -> type[models.Model]:
-        return self.field.model
-
-    @property
-    def cache_name(self) -> str:
-        return self.field.accessor_name
-
-    def get_attname_column(self):
-        return self.get_attname(), None
 
     def get_col(self, alias, output_field=None):
         return lookups.RelationCol(alias, self.field.target_field, output_field=self)

@@ -46,7 +46,7 @@ from django.utils.translation import gettext_lazy as _
 
 from weakrel.descriptors import RelatedManagerDescriptor
 from weakrel.enforcement import check_references
-from weakrel.fields import WeakForeignKey, WeakRelationField, get_weak_fields
+from weakrel.fields import ReverseSide, WeakForeignKey, WeakRelationField, get_weak_fields
 from weakrel.lookups import RelatedPath, RelationCol, RemoteLookup, Unlinked
 from weakrel.routing import filter_in, prefetch_start, related_queryset_class
 
@@ -359,7 +359,7 @@ def _points_at(key: WeakForeignKey, model: type[models.Model]) -> bool:
     return to._meta.concrete_model is model._meta.concrete_model
 
 
-class ReverseWeakManyToMany(ManagerValuedField, FieldCacheMixin, models.Field):
+class ReverseWeakManyToMany(ManagerValuedField, ReverseSide, models.Field):
     """The target's side of a :class:`WeakManyToManyField`, a private field.
 
     It lets ``Patient.objects.filter(physicians__name="Ann")`` resolve. Unlike the
@@ -378,17 +378,6 @@ class ReverseWeakManyToMany(ManagerValuedField, FieldCacheMixin, models.Field):
         self.field = field
         super().__init__(auto_created=True, editable=False, serialize=False, blank=True, null=True)
         self.is_relation = False
-
-    @property
-    def related_model(self) -> type[models.Model]:
-        return self.field.model
-
-    @property
-    def cache_name(self) -> str:
-        return self.field.accessor_name
-
-    def get_attname_column(self):
-        return self.get_attname(), None
 
     def get_col(self, alias, output_field=None):
         _source, target = self.field.through_keys

@@ -630,14 +630,14 @@ def test_check_relation_to_self_needs_through_fields():
 def test_the_registered_check_runs_the_field_checks():
     from django.apps import apps
 
-    from weakrel.through import check_many_to_many_fields
+    from weakrel.base import check_private_fields
 
-    assert check_many_to_many_fields() == []
+    assert check_private_fields() == []
     field = Physician._meta.get_field("patients")
     real = field.remote_field.through_fields
     field.remote_field.through_fields = ("physician", "at")
     try:
-        errors = check_many_to_many_fields([apps.get_app_config("clinic")])
+        errors = check_private_fields([apps.get_app_config("clinic")])
     finally:
         field.remote_field.through_fields = real
     assert [e.id for e in errors] == ["weakrel.E103"]

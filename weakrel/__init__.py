@@ -13,10 +13,10 @@ from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_DEFAULT
 from weakrel.deletion import PULL
 from weakrel.enforcement import check_references
 from weakrel.exceptions import DanglingReferenceError, RelatedDatabaseError
-from weakrel.fields import WeakForeignKey, WeakOneToOneField
 from weakrel.query import WeakManager, WeakQuerySet
-from weakrel.references import WeakReferencesMany
-from weakrel.through import WeakManyToManyField
+from weakrel.relations.foreign_key import WeakForeignKey, WeakOneToOneField
+from weakrel.relations.many_to_many import WeakManyToManyField
+from weakrel.relations.references import WeakReferencesMany
 
 __version__ = "0.1.0"
 

@@ -1,16 +1,18 @@
 """Carrying out ``on_delete`` across databases.
 
 Django's deletion ``Collector`` works inside one database. Every weak relation puts a
-private :class:`~weakrel.fields.ReverseWeakRelation` on its target, so when a target
+private :class:`~weakrel.base.ReverseSide` on its target, so when a target
 is deleted (``instance.delete()`` or ``QuerySet.delete()``) Django's collector meets
 it and calls :func:`weak_on_delete` while it is still collecting, before anything is
 written. That hook attaches a :class:`WeakCollector`, which takes over the
 collector's ``delete()``:
 
-1. it follows every weak relation from the rows about to be deleted, in the
-   dependents' own databases, one query per relation (chunked past the parameter
-   limit), and keeps one Django ``Collector`` per alias, so ordinary relations in
-   each database cascade as Django would, and weak ones recursively;
+1. it follows every weak relation from the rows about to be deleted: each relation
+   field's ``collect_dependents(collector, targets)`` finds the dependents in their
+   own database and says what its ``on_delete`` does to them (``add_cascade``,
+   ``add_protected``, ``add_restricted``, ``add_field_update``). One Django
+   ``Collector`` per alias runs the work, so ordinary relations in each database
+   cascade as Django would, and weak ones recursively;
 2. it raises ``ProtectedError`` / ``RestrictedError`` before anything is written;
 3. it opens ``transaction.atomic`` on every alias involved, runs the dependents'
    deletes and updates, then Django's own delete of the rows the user asked for.
@@ -27,23 +29,16 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from contextlib import ExitStack
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import router, transaction
-from django.db.models import (
-    CASCADE,
-    DO_NOTHING,
-    PROTECT,
-    RESTRICT,
-    SET_DEFAULT,
-    SET_NULL,
-    Model,
-    ProtectedError,
-    RestrictedError,
-)
+from django.db.models import DO_NOTHING, Model, ProtectedError, RestrictedError
 from django.db.models.deletion import Collector
 
-from weakrel.routing import chunks, key_chunk_size
+from weakrel.base import reverse_sides
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def PULL(collector, field, sub_objs, using):  # noqa: N802 - named like Django's CASCADE
@@ -54,6 +49,11 @@ def PULL(collector, field, sub_objs, using):  # noqa: N802 - named like Django's
     in the same transaction as the deletes. Django calls it only for other fields.
     """
     raise TypeError(f"on_delete=PULL is only for WeakReferencesMany, not for {field}.")
+
+
+def collector_hook(on_delete: Callable) -> Callable:
+    """What a weak relation's ``remote_field.on_delete`` is, for Django's Collector."""
+    return DO_NOTHING if on_delete is DO_NOTHING else weak_on_delete
 
 
 def weak_on_delete(collector: Collector, field, sub_objs, using: str) -> None:
@@ -78,6 +78,8 @@ class WeakCollector:
         self.restricted: dict[tuple[str, type], dict[str, list[Model]]] = defaultdict(
             lambda: defaultdict(list)
         )
+        # Keys already removed from the lists of a list relation, per (alias, field).
+        self.pulled: dict[tuple[str, Any], set[Any]] = defaultdict(set)
 
     @classmethod
     def attach(cls, collector: Collector) -> None:
@@ -97,14 +99,12 @@ class WeakCollector:
 
     def collect(self) -> None:
         """Follow weak relations from everything collected, until nothing new appears."""
-        from weakrel.fields import get_reverse_relations
-
         pending = True
         while pending:
             pending = False
             for alias, collector in list(self.collectors.items()):
                 for model, instances in list(collector.data.items()):
-                    relations = get_reverse_relations(model)
+                    relations = dependent_relations(model)
                     if not relations:
                         continue
                     new = [obj for obj in instances if (alias, model, obj.pk) not in self.seen]
@@ -112,17 +112,12 @@ class WeakCollector:
                         continue
                     pending = True
                     self.seen.update((alias, model, obj.pk) for obj in new)
-                    for relation in relations:
-                        relation.field.collect_dependents(self, new)
+                    for field in relations:
+                        field.collect_dependents(self, new)
 
-    def dependents(self, field, targets: list[Model]):
-        """Querysets of the rows that point at ``targets`` through ``field``."""
-        keys = {field.key_of(target) for target in targets}
-        keys.discard(None)
-        alias = router.db_for_write(field.model, instance=targets[0])
-        base = field.model._base_manager.using(alias)
-        for chunk in chunks(sorted(keys, key=str), key_chunk_size(alias)):
-            yield alias, base.filter(**{f"{field.attname}__in": chunk})
+    def alias_for(self, field, targets: list[Model]) -> str:
+        """The database holding the rows that point at ``targets`` through ``field``."""
+        return router.db_for_write(field.model, instance=targets[0])
 
     def add_cascade(self, alias: str, queryset) -> None:
         self.collector_for(alias).collect(queryset, fail_on_restricted=False)
@@ -209,21 +204,8 @@ class WeakCollector:
         return sum(counter.values()), dict(counter)
 
 
-def collect_key_dependents(weak: WeakCollector, field, targets: list[Model]) -> None:
-    """Apply ``field.on_delete`` to the rows whose weak key names one of ``targets``."""
-    on_delete = field.on_delete
-    if on_delete is DO_NOTHING:
-        return
-    for alias, queryset in weak.dependents(field, targets):
-        if on_delete is CASCADE:
-            weak.add_cascade(alias, queryset)
-        elif on_delete is PROTECT:
-            weak.add_protected(field, list(queryset))
-        elif on_delete is RESTRICT:
-            weak.add_restricted(alias, field, list(queryset))
-        elif on_delete is SET_NULL:
-            weak.add_field_update(alias, field, None, queryset)
-        elif on_delete is SET_DEFAULT:
-            weak.add_field_update(alias, field, field.get_default(), queryset)
-        else:
-            raise ValueError(f"Unsupported on_delete for {field}: {on_delete!r}")
+def dependent_relations(model: type[Model]) -> list:
+    """The weak fields whose rows depend on rows of ``model`` (Django's criterion:
+    one-to-many or one-to-one reverse sides; a many-to-many's through keys carry
+    its ``on_delete``)."""
+    return [side.field for side in reverse_sides(model) if side.one_to_many or side.one_to_one]

@@ -13,12 +13,13 @@ target's key column.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FieldError, FullResultSet
 from django.db import models, router
-from django.db.models.expressions import Col
+from django.db.models.expressions import Col, F
 from django.db.models.lookups import In, Lookup, Transform
 from django.db.models.sql.query import Query
 
@@ -48,6 +49,23 @@ def keys_in_sql(compiler, connection, column, field, keys: list[Any]) -> tuple[s
     return f"{lhs_sql} IN ({placeholders})", [*lhs_params, *values]
 
 
+class KeysIn(Lookup):
+    """``column IN (keys)`` in one statement, whatever the number of keys
+    (:func:`keys_in_sql`)."""
+
+    lookup_name = "weakrel_keys_in"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        return keys_in_sql(compiler, connection, self.lhs, self.lhs.output_field, self.rhs)
+
+
+def filter_keys(queryset, attname: str, keys: Iterable[Any]):
+    """``queryset.filter(<attname>__in=keys)`` as one statement, so that its ordering
+    holds across all the rows (``routing.filter_in`` splits long key lists)."""
+    return queryset.filter(KeysIn(F(attname), list(keys)))
+
+
 class WeakIn(In):
     """``customer__in=[...]``: model instances become keys, a queryset of targets is
     evaluated in its own database first (never embedded as a cross-database subquery).
@@ -68,16 +86,10 @@ class WeakIn(In):
         return super().get_prep_lookup()
 
     def process_rhs(self, compiler, connection):
-        internal = self.lhs.output_field.get_internal_type()
-        if self.rhs_is_direct_value() and internal in connection.ops.integer_field_ranges:
+        if self.rhs_is_direct_value():
             # As Django's integer lookups do: a key the column cannot hold matches nothing.
-            low, high = connection.ops.integer_field_range(internal)
-            self.rhs = [
-                value
-                for value in self.rhs
-                if not isinstance(value, int)
-                or ((low is None or value >= low) and (high is None or value <= high))
-            ]
+            key = self.lhs.output_field.target_key
+            self.rhs = [value for value in self.rhs if key.in_range(value, connection.alias)]
         return super().process_rhs(compiler, connection)
 
 
@@ -94,7 +106,7 @@ class KeyTransform(Transform):
         return self.lhs.output_field
 
 
-class _RemoteOutput:
+class RemoteOutput:
     """``output_field`` of a :class:`RelatedPath`: answers Django's lookup questions."""
 
     def __init__(self, path: RelatedPath) -> None:
@@ -133,7 +145,7 @@ class RelatedPath(Transform):
 
     @property
     def output_field(self):
-        return _RemoteOutput(self)
+        return RemoteOutput(self)
 
     def get_lookup(self, name: str):
         return partial(RemoteLookup, lookup_name=name)

@@ -13,8 +13,8 @@ from typing import Any
 
 from django.db import models
 
-from weakrel.enforcement import check_references, dangling
-from weakrel.fields import get_weak_fields
+from weakrel.base import weak_fields
+from weakrel.enforcement import check_references
 
 
 class WeakQuerySet(models.QuerySet):
@@ -33,13 +33,11 @@ class WeakQuerySet(models.QuerySet):
     bulk_update.alters_data = True
 
     def update(self, **kwargs: Any) -> int:
-        for field in get_weak_fields(self.model):
+        for field in weak_fields(self.model):
             for name in (field.name, field.attname):
                 value = kwargs.get(name)
                 if value is not None and not hasattr(value, "resolve_expression"):
-                    kwargs[name] = key = field.to_python(kwargs[name])
-                    if field.enforce and not field.target_exists(key):
-                        raise dangling(field, None, key, field.target_queryset().db)
+                    kwargs[name] = field.checked_value(value)
         return super().update(**kwargs)
 
     update.alters_data = True

@@ -1,18 +1,17 @@
-"""Which database a weak relation reads from, and how many keys one query may carry.
+"""The databases a weak relation talks to: their failures and their parameter limits.
 
 Every read goes through ``router.db_for_read(model, instance=...)`` and every write
-through ``router.db_for_write``, the way Django's related managers route. Key lists
-are sent as one ``IN (...)`` and split only past the backend's real parameter limit.
+through ``router.db_for_write``, the way Django's related managers route. A database
+that fails is named (:func:`database_errors`). Key lists are sent as one ``IN (...)``
+and split only past the backend's real parameter limit (:func:`filter_in`).
 """
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import cache
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connections
-from django.db.models import QuerySet, sql
 
 from weakrel.exceptions import RelatedDatabaseError
 
@@ -55,82 +54,12 @@ def database_errors(alias: str, action: str) -> Iterator[None]:
     """
     try:
         yield
+    except RelatedDatabaseError:
+        raise  # already names the database that failed
     except (OperationalError, InterfaceError) as exc:
         raise RelatedDatabaseError(
             f"Database {alias!r} failed while {action}: {exc}", alias=alias
         ) from exc
-
-
-_UNBUILT = object()
-
-
-class RelatedQuerySetMixin:
-    """A related manager's queryset: a read that cannot reach its database names it.
-
-    Mixed into the dependent model's own queryset class by ``related_queryset_class``,
-    so custom queryset methods keep working. Its SQL query is built on first use:
-    a prefetch hands every instance such a queryset only to give it its rows.
-    """
-
-    def __init__(self, model=None, query=None, using=None, hints=None) -> None:
-        super().__init__(model, query=query or _UNBUILT, using=using, hints=hints)
-
-    @property
-    def query(self):
-        if self._query is _UNBUILT:
-            self._query = sql.Query(self.model)
-        return super().query
-
-    @query.setter
-    def query(self, value) -> None:
-        QuerySet.query.fset(self, value)
-
-    def __getstate__(self):
-        self.query  # noqa: B018 - pickles carry a real query
-        return super().__getstate__()
-
-    def __reduce__(self):
-        # The class is made at run time; a pickle names the queryset class it extends.
-        return (_unpickle_related_queryset, (self._base_queryset_class,), self.__getstate__())
-
-    def __deepcopy__(self, memo):
-        self.query  # noqa: B018 - copies carry a real query
-        return super().__deepcopy__(memo)
-
-    def _reading(self):
-        return database_errors(self.db, f"reading {self.model._meta.label}")
-
-    def _fetch_all(self) -> None:
-        if self._result_cache is not None and (
-            self._prefetch_done or not self._prefetch_related_lookups
-        ):
-            return  # already fetched (a prefetch filled it): no database to name
-        with self._reading():
-            super()._fetch_all()
-
-    def count(self) -> int:
-        with self._reading():
-            return super().count()
-
-    def exists(self) -> bool:
-        with self._reading():
-            return super().exists()
-
-
-@cache
-def related_queryset_class(queryset_class: type) -> type:
-    if issubclass(queryset_class, RelatedQuerySetMixin):
-        return queryset_class
-    return type(
-        f"Related{queryset_class.__name__}",
-        (RelatedQuerySetMixin, queryset_class),
-        {"__module__": queryset_class.__module__, "_base_queryset_class": queryset_class},
-    )
-
-
-def _unpickle_related_queryset(queryset_class: type):
-    cls = related_queryset_class(queryset_class)
-    return cls.__new__(cls)
 
 
 def key_chunk_size(alias: str) -> int:
@@ -184,35 +113,6 @@ class ChunkedQuerySet:
     def __len__(self) -> int:
         self._fetch_all()
         return len(self._result_cache)
-
-
-def prefetch_in(queryset, lookup: str, keys: Iterable[Any]) -> ChunkedQuerySet:
-    """``filter_in()`` for ``get_prefetch_querysets()``: evaluated once, by Django's
-    prefetcher, with a database failure reported as ``RelatedDatabaseError``."""
-    with database_errors(queryset.db, f"reading {queryset.model._meta.label}"):
-        size = key_chunk_size(queryset.db)
-    return ChunkedQuerySet(queryset, f"{lookup}__in", list(keys), size)
-
-
-def prefetch_start(querysets, default, instances):
-    """The queryset one prefetch level starts from: the caller's ``Prefetch``
-    queryset, or ``default()``, hinted with the first instance as Django's prefetchers
-    do, so routers see where the keys came from."""
-    if querysets and len(querysets) != 1:
-        raise ValueError(
-            "querysets argument of get_prefetch_querysets() should have a length of 1."
-        )
-    queryset = querysets[0] if querysets else default()
-    queryset._add_hints(instance=instances[0])
-    return queryset
-
-
-def prefetch_queryset(querysets, default, instances, instance_key, lookup: str):
-    """One level of a prefetch: the rows whose ``lookup`` is a key of ``instances``."""
-    queryset = prefetch_start(querysets, default, instances)
-    keys = {instance_key(instance) for instance in instances}
-    keys.discard(None)
-    return prefetch_in(queryset, lookup, keys)
 
 
 def filter_in(queryset, lookup: str, keys: Iterable[Any]):

@@ -9,9 +9,10 @@ Memory stays bounded whatever the table size: the source rows are read in batche
 ordered by primary key (keyset pagination, ``pk > last``), and each batch's distinct
 keys are checked with one ``IN`` query against the target's database.
 
-A field takes part in a scan when it is a :class:`~weakrel.fields.WeakForeignKey`
-(which covers ``WeakOneToOneField`` and the through model of ``WeakManyToManyField``)
-or when it defines the hook::
+A field takes part in a scan when it is a weak relation field with a column
+(:class:`~weakrel.base.WeakRelationField`: a weak key, which covers the through model
+of ``WeakManyToManyField``, or a list of keys). A field whose column holds something
+other than one key defines the hook::
 
     def scan_keys(self, value) -> Iterable:
         \"\"\"The target keys held in one row's column value.\"\"\"
@@ -38,9 +39,9 @@ from django.apps import apps
 from django.db import router, transaction
 from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_DEFAULT, SET_NULL
 
+from weakrel.base import WeakRelationField
 from weakrel.conf import weakrel_settings
 from weakrel.deletion import PULL
-from weakrel.fields import WeakForeignKey
 from weakrel.routing import database_errors, filter_in
 
 FIXES = ("delete", "null", "default", "pull", "on-delete")
@@ -60,7 +61,7 @@ def scan_keys(field, value: Any) -> Iterable[Any]:
 
 
 def is_weak_relation(field) -> bool:
-    return isinstance(field, WeakForeignKey) or callable(getattr(field, "scan_keys", None))
+    return isinstance(field, WeakRelationField) and field.concrete
 
 
 def holds_list(field) -> bool:

@@ -18,7 +18,7 @@ from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
-    from weakrel.fields import WeakForeignKey
+    from weakrel.relations.foreign_key import WeakForeignKey
 
 
 class WeakKeyField(forms.Field):

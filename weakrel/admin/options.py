@@ -30,7 +30,8 @@ from django.utils.text import capfirst
 
 from weakrel.admin.forms import WeakKeyField
 from weakrel.admin.widgets import WeakRawIdWidget
-from weakrel.fields import WeakForeignKey, get_reverse_relations
+from weakrel.base import reverse_sides
+from weakrel.relations.foreign_key import WeakForeignKey
 
 
 def weak_list_display_names(model: type[Model], list_display) -> list[str]:
@@ -101,9 +102,10 @@ class WeakRelationAdminMixin(WeakRelationFormMixin):
         for model_admin in self.admin_site._registry.values():
             registered.update(inline.model for inline in model_admin.inlines)
         return any(
-            relation.field.target_field == field
+            relation.field.key_field == field
             and any(issubclass(model, relation.field.model) for model in registered)
-            for relation in get_reverse_relations(self.model)
+            for relation in reverse_sides(self.model)
+            if relation.one_to_many
         )
 
     def get_deleted_objects(self, objs, request: HttpRequest):

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 if TYPE_CHECKING:
     from django.contrib.admin import AdminSite
 
-    from weakrel.fields import WeakForeignKey
+    from weakrel.relations.foreign_key import WeakForeignKey
 
 
 class WeakRawIdWidget(ForeignKeyRawIdWidget):

@@ -17,10 +17,10 @@ from django.db import connections, models, router
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from weakrel.fields import WeakForeignKey
-from weakrel.references import WeakReferencesMany
+from weakrel.relations.foreign_key import WeakForeignKey
+from weakrel.relations.many_to_many import WeakManyToManyField
+from weakrel.relations.references import WeakReferencesMany
 from weakrel.routing import filter_in
-from weakrel.through import WeakManyToManyField
 
 _INTEGER_TYPES = {
     "AutoField": "IntegerField",

@@ -16,7 +16,7 @@ from django.db.models.constants import LOOKUP_SEP
 from django_filters import rest_framework as filters
 from django_filters.utils import get_model_field
 
-from weakrel.fields import WeakForeignKey
+from weakrel.relations.foreign_key import WeakForeignKey
 
 __all__ = ["WeakFilterBackend", "WeakFilterSet", "get_weak_model_field"]
 

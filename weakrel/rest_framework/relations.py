@@ -21,7 +21,7 @@ from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter, Route
 
-from weakrel.fields import WeakForeignKey
+from weakrel.relations.foreign_key import WeakForeignKey
 
 __all__ = ["RelationRouter", "RelationViewSetMixin"]
 

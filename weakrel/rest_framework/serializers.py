@@ -23,10 +23,14 @@ from rest_framework.serializers import LIST_SERIALIZER_KWARGS, LIST_SERIALIZER_K
 from rest_framework.settings import api_settings
 from rest_framework.validators import UniqueValidator
 
-from weakrel.descriptors import ForwardWeakDescriptor, ReverseWeakOneDescriptor
 from weakrel.exceptions import DanglingReferenceError
-from weakrel.fields import get_weak_fields
-from weakrel.references import WeakReferencesMany
+from weakrel.relations.foreign_key import WeakForeignKey
+from weakrel.relations.foreign_key_descriptors import (
+    ForwardWeakDescriptor,
+    ReverseWeakOneDescriptor,
+)
+from weakrel.relations.many_to_many import ReverseWeakManyToMany, WeakManyToManyField
+from weakrel.relations.references import WeakReferencesMany
 from weakrel.rest_framework.fields import WeakKeyField, WeakKeyListField, WeakLinkListField
 from weakrel.rest_framework.include import (
     IncludeTree,
@@ -34,7 +38,6 @@ from weakrel.rest_framework.include import (
     get_includes,
     is_prefetched,
 )
-from weakrel.through import ReverseWeakManyToMany, WeakManyToManyField
 
 __all__ = ["IncludeListSerializer", "IncludeModelSerializer"]
 
@@ -197,7 +200,9 @@ def weak_key_fields(model_class: type[models.Model]) -> dict[str, tuple[type, di
     ``WeakManyToManyField`` (``patients_ids``, ``physicians_ids``).
     """
     keys: dict[str, tuple[type, dict[str, Any]]] = {}
-    for field in get_weak_fields(model_class):
+    for field in model_class._meta.concrete_fields:
+        if not isinstance(field, WeakForeignKey):
+            continue
         kwargs: dict[str, Any] = {"model_field": field}
         if field.unique:
             message = field.error_messages["unique"] % {

@@ -1,0 +1,368 @@
+"""Related managers and prefetching, written once for every weak relation kind.
+
+After ``django.db.models.fields.related_descriptors``:
+
+* :class:`RelatedManagerDescriptor` is ``customer.orders``, ``physician.patients``,
+  ``article.tags``: it hands out a related manager bound to the instance, built once
+  from the default manager class of the model it reads.
+* :class:`WeakRelatedManager` is what every such manager shares: reading the
+  prefetch cache first, routing, narrowing a queryset to one instance's rows without
+  cloning it, ``get_prefetch_querysets()``, ``__call__(manager=...)`` and the async
+  twins Django 5.2 defines (``acreate``, ``aadd``, ...). A relation kind subclasses it
+  and says what differs: the instance's key, the filter that narrows, the links of a
+  batch of instances and the write methods.
+* :func:`prefetch` is the one fan-out: one query per level (per chunk of keys past
+  the parameter limit), a sliced ``Prefetch`` limited per parent, a row linked to
+  several parents copied for each.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from collections.abc import Callable, Iterable
+from functools import cache, cached_property
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.db import router
+from django.db.models import Model, Q, QuerySet, Window, sql
+from django.db.models.functions import RowNumber
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
+
+from weakrel.lookups import filter_keys
+from weakrel.routing import database_errors, filter_in
+
+# -- querysets ------------------------------------------------------------------------
+
+_UNBUILT = object()
+
+
+class RelatedQuerySetMixin:
+    """A related manager's queryset: a read that cannot reach its database names it.
+
+    Mixed into the model's own queryset class by :func:`related_queryset_class`, so
+    custom queryset methods keep working. Its SQL query is built on first use: a
+    prefetch hands every instance such a queryset only to give it its rows.
+    """
+
+    def __init__(self, model=None, query=None, using=None, hints=None) -> None:
+        super().__init__(model, query=query or _UNBUILT, using=using, hints=hints)
+
+    @property
+    def query(self):
+        if self._query is _UNBUILT:
+            self._query = sql.Query(self.model)
+        return super().query
+
+    @query.setter
+    def query(self, value) -> None:
+        QuerySet.query.fset(self, value)
+
+    def __getstate__(self):
+        self.query  # noqa: B018 - pickles carry a real query
+        return super().__getstate__()
+
+    def __reduce__(self):
+        # The class is made at run time; a pickle names the queryset class it extends.
+        return (_unpickle_related_queryset, (self._base_queryset_class,), self.__getstate__())
+
+    def __deepcopy__(self, memo):
+        self.query  # noqa: B018 - copies carry a real query
+        return super().__deepcopy__(memo)
+
+    def _reading(self):
+        return database_errors(self.db, f"reading {self.model._meta.label}")
+
+    def _fetch_all(self) -> None:
+        if self._result_cache is not None and (
+            self._prefetch_done or not self._prefetch_related_lookups
+        ):
+            return  # already fetched (a prefetch filled it): no database to name
+        with self._reading():
+            super()._fetch_all()
+
+    def count(self) -> int:
+        with self._reading():
+            return super().count()
+
+    def exists(self) -> bool:
+        with self._reading():
+            return super().exists()
+
+
+@cache
+def related_queryset_class(queryset_class: type) -> type:
+    if issubclass(queryset_class, RelatedQuerySetMixin):
+        return queryset_class
+    return type(
+        f"Related{queryset_class.__name__}",
+        (RelatedQuerySetMixin, queryset_class),
+        {"__module__": queryset_class.__module__, "_base_queryset_class": queryset_class},
+    )
+
+
+def _unpickle_related_queryset(queryset_class: type):
+    cls = related_queryset_class(queryset_class)
+    return cls.__new__(cls)
+
+
+# -- prefetching ----------------------------------------------------------------------
+
+
+class Rows(list):
+    """One prefetch level's rows, with the nested lookups Django applies to them next."""
+
+    _prefetch_related_lookups: tuple = ()
+
+
+def prefetch_start(querysets, default: Callable[[], QuerySet], instances) -> QuerySet:
+    """The queryset one prefetch level starts from: the caller's ``Prefetch``
+    queryset, or ``default()``, hinted with the first instance as Django's prefetchers
+    do, so routers see where the keys came from."""
+    if querysets and len(querysets) != 1:
+        raise ValueError(
+            "querysets argument of get_prefetch_querysets() should have a length of 1."
+        )
+    queryset = querysets[0] if querysets else default()
+    queryset._add_hints(instance=instances[0])
+    return queryset
+
+
+def limit_per_owner(queryset: QuerySet, partition: str) -> QuerySet:
+    """A sliced queryset's slice, applied per value of ``partition`` with a window
+    function, as Django's sliced ``Prefetch`` does: one query whatever the number of
+    parents, and filters added later (a chunk's ``IN``) apply before the window."""
+    query = queryset.query
+    low, high = query.low_mark, query.high_mark
+    order_by = [expr for expr, _ in query.get_compiler(using=queryset.db).get_order_by()]
+    window = Window(RowNumber(), partition_by=partition, order_by=order_by)
+    predicate = GreaterThan(window, low)
+    if high is not None:
+        predicate &= LessThanOrEqual(window, high)
+    query.clear_limits()
+    return queryset.filter(Q(predicate))
+
+
+def prefetch(
+    querysets,
+    default: Callable[[], QuerySet],
+    instances: list[Model],
+    links: Callable[[QuerySet, list[Model], Callable], Iterable[tuple[Any, Model]]],
+    *,
+    partition: str | None = None,
+) -> tuple[Rows, Callable[[Model], Any]]:
+    """One level of ``prefetch_related()`` for any weak relation.
+
+    ``links(queryset, instances, fetch)`` runs the level's queries, reading rows with
+    ``fetch(queryset, attname, keys)``, and yields ``(owner token, row)`` pairs in the
+    order each owner should see its rows; the caller's ``instance_attr`` gives an
+    instance's token. Returns the rows and their ``rel_obj_attr``. A row linked to
+    several owners is copied, so each can carry its own prefetched relations, as a
+    join would give.
+
+    A sliced queryset is limited per owner: in SQL over the ``partition`` column of
+    the rows when there is one (each chunk of keys holds whole partitions), otherwise
+    on the rows ``links`` yields, which then come from one ordered statement rather
+    than from chunks ordered each on its own.
+    """
+    queryset = prefetch_start(querysets, default, instances)
+    lookups = queryset._prefetch_related_lookups
+    base = queryset._chain()
+    base._prefetch_related_lookups = ()
+    window, fetch = None, filter_in
+    if base.query.is_sliced:
+        if partition is not None:
+            base = limit_per_owner(base, partition)
+        else:
+            window, fetch = (base.query.low_mark, base.query.high_mark), filter_keys
+            base.query.clear_limits()
+    rows, owner, taken = Rows(), {}, Counter()
+    with database_errors(base.db, f"reading {base.model._meta.label}"):
+        for token, row in links(base, instances, fetch):
+            if window is not None:
+                position = taken[token]
+                taken[token] += 1
+                if position < window[0] or (window[1] is not None and position >= window[1]):
+                    continue
+            if id(row) in owner:
+                row = copy.copy(row)
+            owner[id(row)] = token
+            rows.append(row)
+    rows._prefetch_related_lookups = lookups
+    return rows, lambda row: owner[id(row)]
+
+
+# -- related managers -----------------------------------------------------------------
+
+# The write methods whose async twins (``a<name>``) a manager gets when it has them.
+ASYNC_TWINS = ("create", "get_or_create", "update_or_create", "add", "remove", "clear", "set")
+
+
+class WeakRelatedManager:
+    """The base of every weak related manager; mixed into the default manager class
+    of the model it reads by :func:`create_related_manager`.
+
+    A kind sets ``field`` (and whatever else it needs) as class attributes and
+    defines: ``model`` (the rows it reads), ``cache_name``, ``near_key()``,
+    ``core_filters()``, ``prefetch_links()`` and its write methods.
+    """
+
+    do_not_call_in_templates = True
+    field: Any
+    # The column of the rows read that names their owner, for a sliced prefetch.
+    partition: str | None = None
+
+    def __init__(self, instance: Model) -> None:
+        super().__init__()
+        self.instance = instance
+        self.model = self.related_model()
+        self.key = self.near_key(instance)
+
+    def __call__(self, *, manager: str) -> WeakRelatedManager:
+        manager_class = getattr(self.model, manager).__class__
+        return create_related_manager(self._kind, manager_class, **self._attrs)(self.instance)
+
+    # -- what a kind defines ------------------------------------------------------
+
+    @classmethod
+    def related_model(cls) -> type[Model]:
+        raise NotImplementedError
+
+    def near_key(self, instance: Model) -> Any:
+        """What identifies ``instance`` in this relation; None while it cannot be used."""
+        raise NotImplementedError
+
+    def key_name(self) -> str:
+        """The instance's field that must have a value (named in the error)."""
+        raise NotImplementedError
+
+    def core_filters(self) -> dict[str, Any]:
+        """The filter that narrows the related rows to this instance's."""
+        raise NotImplementedError
+
+    def prefetch_links(self, queryset, instances, fetch) -> Iterable[tuple[Any, Model]]:
+        """``(owner token, row)`` for a batch of instances (see :func:`prefetch`)."""
+        raise NotImplementedError
+
+    def instance_token(self, instance: Model) -> Any:
+        """The owner token of ``instance`` among the links."""
+        return self.near_key(instance)
+
+    # -- reading ------------------------------------------------------------------
+
+    def _check_key(self) -> None:
+        if self.key is None:
+            raise ValueError(
+                f'"{self.instance!r}" needs to have a value for field "{self.key_name()}" '
+                "before this relationship can be used."
+            )
+
+    def _db_for_write(self) -> str:
+        return self._db or router.db_for_write(self.model, instance=self.instance)
+
+    def _narrow(self, queryset):
+        """Narrow a queryset no one else holds, in place.
+
+        The filter is deferred until the query is built, as Django's related
+        managers defer theirs: a prefetch gives every instance such a queryset and
+        most are never filtered, only handed their prefetched rows.
+        """
+        queryset._add_hints(instance=self.instance)
+        queryset._deferred_filter = (False, (), self.core_filters())
+        return queryset
+
+    def _apply_rel_filters(self, queryset):
+        """Narrow ``queryset`` to this instance's related rows, on their database."""
+        queryset = queryset.using(self._db) if self._db else queryset._chain()
+        return self._narrow(queryset)
+
+    def get_queryset(self):
+        try:
+            return self.instance._prefetched_objects_cache[self.cache_name]
+        except (AttributeError, KeyError):
+            self._check_key()
+            return self._narrow(super().get_queryset())
+
+    def get_prefetch_querysets(self, instances, querysets=None):
+        rows, rel_obj_attr = prefetch(
+            querysets,
+            super().get_queryset,
+            instances,
+            self.prefetch_links,
+            partition=self.partition,
+        )
+        return rows, rel_obj_attr, self.instance_token, False, self.cache_name, False
+
+    def _clear_prefetch_cache(self) -> None:
+        cache = getattr(self.instance, "_prefetched_objects_cache", None)
+        if cache is not None:
+            cache.pop(self.cache_name, None)
+
+    def _write(self, method: str, db: str, kwargs: dict[str, Any]) -> Any:
+        """Run the model manager's own ``method`` (``create``, ``get_or_create``, ...)
+        on ``db``, over this instance's related rows."""
+        return getattr(super(WeakRelatedManager, self.db_manager(db)), method)(**kwargs)
+
+    def _check_objs(self, objs: Iterable[Any]) -> None:
+        for obj in objs:
+            if not isinstance(obj, self.model):
+                raise TypeError(f"'{self.model._meta.object_name}' instance expected, got {obj!r}")
+
+
+def _async_twin(name: str) -> Callable:
+    async def method(self, *args: Any, **kwargs: Any) -> Any:
+        return await sync_to_async(getattr(self, name))(*args, **kwargs)
+
+    method.__name__ = method.__qualname__ = f"a{name}"
+    method.__doc__ = f"Async twin of ``{name}()``."
+    method.alters_data = True
+    return method
+
+
+def create_related_manager(kind: type, superclass: type, **attrs: Any) -> type:
+    """``kind`` (a :class:`WeakRelatedManager` subclass) over ``superclass``, a
+    model's manager class, with ``attrs`` (the field, ...) as class attributes.
+
+    Each write method the class has gets its async twin, as Django's related
+    managers define them: ``aremove`` exists exactly where ``remove`` does.
+    """
+    namespace = {
+        "_queryset_class": related_queryset_class(superclass._queryset_class),
+        "_kind": kind,
+        "_attrs": attrs,
+        "__module__": kind.__module__,
+        **attrs,
+    }
+    cls = type(kind.__name__, (kind, superclass), namespace)
+    for name in ASYNC_TWINS:
+        if getattr(kind, name, None) is not None:
+            setattr(cls, f"a{name}", _async_twin(name))
+    return cls
+
+
+class RelatedManagerDescriptor:
+    """An accessor that hands out a related manager bound to the instance.
+
+    Subclasses say which manager kind and which model's default manager class it is
+    built from (``manager_kind``, ``manager_model``, ``manager_attrs``); the class is
+    built once, like Django's ``ReverseManyToOneDescriptor.related_manager_cls``.
+    """
+
+    manager_kind: type[WeakRelatedManager]
+
+    def manager_model(self) -> type[Model]:
+        raise NotImplementedError
+
+    def manager_attrs(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @cached_property
+    def related_manager_cls(self) -> type:
+        superclass = self.manager_model()._default_manager.__class__
+        return create_related_manager(self.manager_kind, superclass, **self.manager_attrs())
+
+    def __get__(self, instance: Model | None, cls=None):
+        if instance is None:
+            return self
+        return self.related_manager_cls(instance)

@@ -1,0 +1,9 @@
+"""The relation kinds, each built on weakrel's core (``base``, ``keys``, ``related``,
+``lookups``, ``deletion``, ``enforcement``) and none importing another:
+
+* ``foreign_key``: BelongsTo (``WeakForeignKey``), HasOne (``WeakOneToOneField``) and
+  their reverse sides, HasMany and HasOne (accessors in ``foreign_key_descriptors``);
+* ``many_to_many``: HasManyThrough (``WeakManyToManyField``);
+* ``references``: ReferencesMany (``WeakReferencesMany``; accessors in
+  ``references_descriptors``, lookups in ``references_lookups``).
+"""

@@ -1,0 +1,417 @@
+"""BelongsTo, HasMany and HasOne: a key column naming one row of another database.
+
+Given::
+
+    class Customer(Model):                       # database "default"
+        pass
+
+    class Order(Model):                          # database "orders"
+        customer = WeakForeignKey(Customer, CASCADE, related_name="orders")
+
+    class Profile(Model):                        # any database
+        customer = WeakOneToOneField(Customer, CASCADE, related_name="profile")
+
+``WeakForeignKey`` (BelongsTo) and ``WeakOneToOneField`` (HasOne) are concrete
+columns holding the target's key, like ``ForeignKey``'s ``<name>_id``, but Django's
+ORM does not treat them as relations: no database constraint, no join, no
+``allow_relation`` check. This module says what differs from the other kinds:
+
+* the column's type and values (the target key's, through :class:`TargetKey`);
+* the save check and ``full_clean()`` check of one key per row;
+* ``on_delete`` for the rows whose key names a deleted target;
+* :class:`ReverseWeakRelation`, the target's private field, which Django's deletion
+  ``Collector`` meets and which the target filters through.
+
+Its accessors and the HasMany related manager are in ``foreign_key_descriptors``.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from django.core import checks, exceptions
+from django.db import models, router
+from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_DEFAULT, SET_NULL
+from django.utils.translation import gettext_lazy as _
+
+from weakrel import lookups
+from weakrel.base import ReverseSide, WeakRel, WeakRelationField
+from weakrel.deletion import WeakCollector, collector_hook
+from weakrel.enforcement import check_keys
+from weakrel.relations.foreign_key_descriptors import (
+    ForwardWeakDescriptor,
+    ReverseWeakManyDescriptor,
+    ReverseWeakOneDescriptor,
+)
+from weakrel.routing import chunks, key_chunk_size
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class WeakForeignKey(WeakRelationField, models.Field):
+    """BelongsTo: a key column pointing at a row of ``to``, in any database.
+
+    ``order.customer`` loads the target through the router, ``order.customer_id`` is
+    the raw key, ``customer.orders`` is a related manager over Order's database.
+    """
+
+    empty_strings_allowed = False
+    # Read by Django's schema editor: weak keys never get a database constraint.
+    db_constraint = False
+    migration_path = "weakrel.fields.WeakForeignKey"
+    reverse_descriptor_class: type = ReverseWeakManyDescriptor
+    supported_on_delete = (CASCADE, PROTECT, RESTRICT, SET_NULL, SET_DEFAULT, DO_NOTHING)
+    default_error_messages = {
+        "invalid": _("%(model)s instance with %(field)s %(value)r does not exist."),
+    }
+    description = _("Weak reference (type determined by related field)")
+    # Read by QuerySet._known_related_objects (the key lives in this field's attname) and
+    # by the migration autodetector, which renames them like a ForeignObject's.
+    from_fields = ("self",)
+
+    def __init__(
+        self,
+        to: type[models.Model] | str,
+        on_delete: Callable,
+        *,
+        related_name: str | None = None,
+        related_query_name: str | None = None,
+        to_field: str | None = None,
+        null: bool = False,
+        blank: bool = False,
+        enforce: bool = True,
+        db_index: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        if not callable(on_delete):
+            raise TypeError("on_delete must be callable.")
+        if not isinstance(to, str) and not (isinstance(to, type) and issubclass(to, models.Model)):
+            raise TypeError(
+                f"{self.__class__.__name__}({to!r}) is invalid. First parameter must be "
+                "either a model, a model name, or the string 'self'."
+            )
+        self.on_delete = on_delete
+        self.enforce = enforce
+        self.to_fields = (to_field,)
+        kwargs["rel"] = WeakRel(
+            self, to, to_field, related_name, related_query_name, collector_hook(on_delete)
+        )
+        super().__init__(null=null, blank=blank, db_index=db_index, **kwargs)
+        # A column of keys, not a relation Django should join through or cascade on.
+        self.is_relation = False
+
+    def get_attname(self) -> str:
+        return f"{self.name}_id"
+
+    def forward_descriptor(self) -> ForwardWeakDescriptor:
+        return ForwardWeakDescriptor(self)
+
+    def reverse_field(self) -> ReverseWeakRelation:
+        return ReverseWeakRelation(self)
+
+    def reverse_descriptor(self, reverse: ReverseWeakRelation) -> Any:
+        return self.reverse_descriptor_class(reverse)
+
+    @cached_property
+    def target_field(self) -> models.Field:
+        """The target's key field (Django's name for it on a ``ForeignKey``)."""
+        return self.key_field
+
+    @property
+    def foreign_related_fields(self) -> tuple[models.Field, ...]:
+        # Read by Django's deletion Collector when it defers unneeded columns.
+        return (self.target_field,)
+
+    # -- column type and values ---------------------------------------------------
+
+    def get_internal_type(self) -> str:
+        return self.target_key.internal_type
+
+    def db_type(self, connection) -> str | None:
+        return self.target_field.rel_db_type(connection=connection)
+
+    def db_check(self, connection) -> None:
+        return None
+
+    def db_parameters(self, connection) -> dict[str, Any]:
+        target = self.target_field.db_parameters(connection)
+        return {
+            "type": self.db_type(connection),
+            "check": None,
+            "collation": target.get("collation"),
+        }
+
+    def cast_db_type(self, connection) -> str | None:
+        return self.target_field.cast_db_type(connection=connection)
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, models.Model):
+            return self.key_of(value)
+        return self.target_key.to_python(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        if value is None:
+            return None
+        return self.target_field.get_prep_value(self.to_python(value))
+
+    def get_db_prep_value(self, value: Any, connection, prepared: bool = False) -> Any:
+        if not prepared:
+            value = self.get_prep_value(value)
+        if value is None:
+            return None
+        value = self.target_field.get_db_prep_value(value, connection, prepared=True)
+        if not self.target_key.in_range(value, connection.alias):
+            low, high = self.target_key.column_range(connection.alias)
+            raise ValueError(
+                f"{self.model.__name__}.{self.name}: key {value} is out of range for "
+                f"the key column on database {connection.alias!r} ({low} to {high})."
+            )
+        return value
+
+    def get_default(self) -> Any:
+        value = super().get_default()
+        if isinstance(value, models.Model):
+            return self.key_of(value)
+        return value
+
+    def value_from_object(self, obj: models.Model) -> Any:
+        return getattr(obj, self.attname)
+
+    def save_form_data(self, instance: models.Model, data: Any) -> None:
+        setattr(instance, self.name, data)
+
+    def formfield(self, **kwargs: Any):
+        from django import forms
+
+        if not self.target_resolved:
+            return None
+        defaults = {
+            "form_class": forms.ModelChoiceField,
+            "queryset": self.related_model._default_manager.all(),
+            "to_field_name": self.remote_field.field_name,
+        }
+        defaults.update(kwargs)
+        return super().formfield(**defaults)
+
+    # -- enforcement ----------------------------------------------------------------
+
+    def target_queryset(self, *, instance: models.Model | None = None, using: str | None = None):
+        """The target's base manager, routed for reading (Django's hints convention)."""
+        model = self.related_model
+        db = using or router.db_for_read(model, instance=instance)
+        return model._base_manager.db_manager(db).all()
+
+    def validate(self, value: Any, model_instance: models.Model) -> None:
+        super().validate(value, model_instance)
+        if value is None or not self.enforce:
+            return
+        db = router.db_for_read(self.related_model, instance=model_instance)
+        if not self.target_key.existing([value], db):
+            raise exceptions.ValidationError(
+                self.error_messages["invalid"],
+                code="invalid",
+                params={
+                    "model": self.related_model._meta.verbose_name,
+                    "pk": value,
+                    "field": self.target_field.name,
+                    "value": value,
+                },
+            )
+
+    def prepare_key(self, instance: models.Model) -> Any:
+        """Normalise the key on ``instance`` before it is written.
+
+        Picks up the key of a target that was assigned before it was saved, and
+        converts the raw value (``"3"`` becomes ``3``; a malformed key raises
+        ``ValidationError`` rather than a database error).
+        """
+        key = getattr(instance, self.attname)
+        cached = self.get_cached_value(instance, None)
+        if key is None and cached is not None:
+            key = self.key_of(cached)
+            if key is None:
+                raise ValueError(
+                    "save() prohibited to prevent data loss due to unsaved related object "
+                    f"'{self.name}'."
+                )
+        key = self.to_python(key)
+        instance.__dict__[self.attname] = key
+        return key
+
+    def unchecked_key(self, instance: models.Model) -> Any:
+        """The key of ``instance`` still to look up: None when there is none, or when
+        it is that of a saved target assigned to the instance."""
+        key = self.prepare_key(instance)
+        cached = self.get_cached_value(instance, None)
+        if cached is not None and not cached._state.adding and self.key_of(cached) == key:
+            return None
+        return key
+
+    def check_on_save(self, instance: models.Model) -> None:
+        """Called before ``instance`` is saved: convert the key, refuse a dangling one."""
+        key = self.unchecked_key(instance)
+        if getattr(instance, self.attname) is None and not self.null:
+            # Said here rather than left to the database's NOT NULL error.
+            raise ValueError(
+                f"{type(instance).__name__}.{self.name} cannot be None: the field is not nullable."
+            )
+        if key is not None and self.enforce:
+            check_keys(self, [(instance, key)])
+
+    def checked_value(self, value: Any) -> Any:
+        """A key written by ``WeakQuerySet.update()``: converted, and checked."""
+        key = self.to_python(value)
+        if key is not None and self.enforce:
+            check_keys(self, [(None, key)])
+        return key
+
+    def check_batch(self, instances: list[models.Model]) -> None:
+        """``check_references()``: the keys of a batch, one query per database."""
+        pairs = ((obj, self.unchecked_key(obj)) for obj in instances)
+        check_keys(self, [(obj, key) for obj, key in pairs if key is not None])
+
+    # -- deletion -------------------------------------------------------------------
+
+    def collect_dependents(self, collector: WeakCollector, targets: list) -> None:
+        """Apply ``on_delete`` to the rows pointing at ``targets`` (being deleted)."""
+        if self.on_delete is DO_NOTHING:
+            return
+        keys = sorted({self.key_of(target) for target in targets} - {None}, key=str)
+        alias = collector.alias_for(self, targets)
+        base = self.model._base_manager.using(alias)
+        for chunk in chunks(keys, key_chunk_size(alias)):
+            dependents = base.filter(**{f"{self.attname}__in": chunk})
+            if self.on_delete is CASCADE:
+                collector.add_cascade(alias, dependents)
+            elif self.on_delete is PROTECT:
+                collector.add_protected(self, list(dependents))
+            elif self.on_delete is RESTRICT:
+                collector.add_restricted(alias, self, list(dependents))
+            elif self.on_delete is SET_NULL:
+                collector.add_field_update(alias, self, None, dependents)
+            elif self.on_delete is SET_DEFAULT:
+                collector.add_field_update(alias, self, self.get_default(), dependents)
+            else:
+                raise ValueError(f"Unsupported on_delete for {self}: {self.on_delete!r}")
+
+    # -- lookups ----------------------------------------------------------------
+
+    def get_lookup(self, lookup_name: str):
+        if lookup_name == "in":
+            return lookups.WeakIn
+        if self.target_resolved and isinstance(self.target_field, models.IntegerField):
+            # Django's integer lookups: a key out of the column's range matches nothing.
+            return self.target_field.get_lookup(lookup_name)
+        return super().get_lookup(lookup_name)
+
+    def get_transform(self, name: str):
+        transform = super().get_transform(name)
+        if transform is not None or not self.target_resolved:
+            return transform
+        if name in ("pk", self.target_field.name, self.target_field.attname):
+            return lookups.KeyTransform
+        try:
+            self.related_model._meta.get_field(name)
+        except exceptions.FieldDoesNotExist:
+            return None
+        return lookups.related_path(name)
+
+    # -- migrations and checks ------------------------------------------------------
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["on_delete"] = self.on_delete
+        if self.remote_field.field_name is not None:
+            kwargs["to_field"] = self.remote_field.field_name
+        if not self.enforce:
+            kwargs["enforce"] = False
+        if self.db_index:
+            kwargs.pop("db_index", None)
+        else:
+            kwargs["db_index"] = False
+        return name, path, args, kwargs
+
+    def _check_relation(self) -> list[checks.CheckMessage]:
+        return [*super()._check_relation(), *self._check_db_index_kept()]
+
+    def _check_on_delete(self) -> list[checks.CheckMessage]:
+        errors = super()._check_on_delete()
+        if not errors and self.on_delete is SET_NULL and not self.null:
+            errors.append(
+                checks.Error(
+                    "Field specifies on_delete=SET_NULL, but cannot be null.",
+                    hint="Set null=True argument on the field, or change the on_delete rule.",
+                    obj=self,
+                    id="weakrel.E005",
+                )
+            )
+        if not errors and self.on_delete is SET_DEFAULT and not self.has_default():
+            errors.append(
+                checks.Error(
+                    "Field specifies on_delete=SET_DEFAULT, but has no default value.",
+                    hint="Set a default value, or change the on_delete rule.",
+                    obj=self,
+                    id="weakrel.E006",
+                )
+            )
+        return errors
+
+    def _check_db_index_kept(self) -> list[checks.CheckMessage]:
+        if self.db_index or self.unique:
+            return []
+        return [
+            checks.Warning(
+                "Weak key declared with db_index=False.",
+                hint="Every prefetch, filter and on_delete cascade looks this column up; "
+                "keep the index unless another index covers it.",
+                obj=self,
+                id="weakrel.W001",
+            )
+        ]
+
+
+class WeakOneToOneField(WeakForeignKey):
+    """HasOne: a unique weak key; the target's reverse accessor returns one object."""
+
+    one_to_one_relation = True
+    migration_path = "weakrel.fields.WeakOneToOneField"
+    reverse_descriptor_class = ReverseWeakOneDescriptor
+    description = _("Weak one-to-one reference")
+
+    def __init__(self, to: type[models.Model] | str, on_delete: Callable, **kwargs: Any) -> None:
+        kwargs["unique"] = True
+        super().__init__(to, on_delete, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("unique", None)
+        return name, path, args, kwargs
+
+
+class ReverseWeakRelation(ReverseSide):
+    """The target's side of a weak key, added as a private field.
+
+    It makes ``Customer.objects.filter(orders__total__gt=1)`` resolvable (the path is
+    answered in Order's database, then filtered on the key) and it is the relation
+    Django's deletion ``Collector`` finds on the target: its ``field.remote_field``
+    carries weakrel's ``on_delete`` hook, which takes over the cross-database work.
+    """
+
+    def get_col(self, alias, output_field=None):
+        return lookups.RelationCol(alias, self.field.target_field, output_field=self)
+
+    def get_lookup(self, lookup_name: str):
+        if lookup_name == "isnull":
+            return lookups.reverse_isnull
+        return None
+
+    def get_transform(self, name: str):
+        try:
+            self.related_model._meta.get_field(name)
+        except exceptions.FieldDoesNotExist:
+            if name != "pk":
+                return None
+        return lookups.reverse_path(name)

@@ -1,0 +1,386 @@
+"""Accessors of a weak key, after django.db.models.fields.related_descriptors.
+
+With ``Order.customer = WeakForeignKey(Customer, related_name="orders")`` and
+``Profile.customer = WeakOneToOneField(Customer, related_name="profile")``:
+
+* ``ForwardWeakDescriptor`` is ``Order.customer`` (and ``Profile.customer``): it loads
+  the target from the database the router picks for Customer and caches it on the
+  instance; assignment sets ``customer_id`` whatever database the target came from.
+* ``ReverseWeakManyDescriptor`` is ``Customer.orders``: it hands out a
+  :class:`HasManyManager` over Order's database.
+* ``ReverseWeakOneDescriptor`` is ``Customer.profile``: it returns the one Profile
+  or raises ``Profile.DoesNotExist``.
+
+Each prefetches through the core's one fan-out (``weakrel.related.prefetch``).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from operator import attrgetter
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Model
+
+from weakrel.base import ReverseSide, WeakRelationField
+from weakrel.related import RelatedManagerDescriptor, WeakRelatedManager, prefetch
+from weakrel.routing import database_errors
+
+_MISSING = object()
+
+
+def does_not_exist_class(base: type[Exception], model: type[Model], name: str) -> type:
+    """Like Django's ``RelatedObjectDoesNotExist``: catchable as ``base`` and as
+    ``AttributeError``."""
+    return type(
+        "RelatedObjectDoesNotExist",
+        (base, AttributeError),
+        {
+            "__module__": model.__module__,
+            "__qualname__": f"{model.__qualname__}.{name}.RelatedObjectDoesNotExist",
+        },
+    )
+
+
+def _links(key_attname: str, instance_key: Any) -> Any:
+    """Prefetch links: rows whose ``key_attname`` is the key of an instance."""
+
+    def links(queryset, instances, fetch):
+        keys = {instance_key(instance) for instance in instances} - {None}
+        for row in fetch(queryset, key_attname, sorted(keys, key=str)):
+            yield getattr(row, key_attname), row
+
+    return links
+
+
+class ForwardWeakDescriptor:
+    """``order.customer``: the target row, read through the router and cached."""
+
+    def __init__(self, field: WeakRelationField) -> None:
+        self.field = field
+
+    @cached_property
+    def RelatedObjectDoesNotExist(self) -> type[Exception]:
+        field = self.field
+        return does_not_exist_class(field.related_model.DoesNotExist, field.model, field.name)
+
+    def is_cached(self, instance: Model) -> bool:
+        cached = self.field.get_cached_value(instance, _MISSING)
+        return cached is not _MISSING and self._matches(cached, instance)
+
+    def _matches(self, cached: Model | None, instance: Model) -> bool:
+        key = instance.__dict__.get(self.field.attname)
+        if cached is None:
+            return key is None
+        return self.field.key_of(cached) == key
+
+    def get_queryset(self, **hints: Any):
+        return self.field.related_model._base_manager.db_manager(hints=hints).all()
+
+    def get_prefetch_querysets(self, instances, querysets=None):
+        field = self.field
+        target = field.target_field.attname
+        instance_attr = attrgetter(field.attname)
+        links = _links(target, instance_attr)
+        rows, rel_obj_attr = prefetch(
+            querysets, self.get_queryset, instances, links, partition=target
+        )
+        return rows, rel_obj_attr, instance_attr, True, field.cache_name, False
+
+    def __get__(self, instance: Model | None, cls=None):
+        if instance is None:
+            return self
+        field = self.field
+        cached = field.get_cached_value(instance, _MISSING)
+        if cached is not _MISSING and self._matches(cached, instance):
+            return cached
+        key = getattr(instance, field.attname)
+        obj = None
+        if key is not None:
+            qs = self.get_queryset(instance=instance)
+            try:
+                with database_errors(qs.db, f"reading {field.model.__name__}.{field.name}"):
+                    obj = qs.get(**{field.target_field.attname: key})
+            except field.related_model.DoesNotExist:
+                raise self.RelatedObjectDoesNotExist(
+                    f"{field.model.__name__}.{field.name} points to "
+                    f"{field.related_model.__name__} {field.target_field.name}={key!r}, "
+                    f"which does not exist in database {qs.db!r}."
+                ) from None
+        field.set_cached_value(instance, obj)
+        if obj is None and not field.null:
+            raise self.RelatedObjectDoesNotExist(f"{field.model.__name__} has no {field.name}.")
+        return obj
+
+    def __set__(self, instance: Model, value: Any) -> None:
+        field = self.field
+        if value is None:
+            setattr(instance, field.attname, None)
+            field.set_cached_value(instance, None)
+            return
+        if isinstance(value, Model):
+            if not isinstance(value, field.related_model._meta.concrete_model):
+                raise ValueError(
+                    f'Cannot assign "{value!r}": "{field.model.__name__}.{field.name}" '
+                    f'must be a "{field.related_model._meta.object_name}" instance.'
+                )
+            setattr(instance, field.attname, field.key_of(value))
+            field.set_cached_value(instance, value)
+            return
+        # A raw key (fixtures, forms): keep it, forget any cached object.
+        setattr(instance, field.attname, value)
+        if field.is_cached(instance):
+            field.delete_cached_value(instance)
+
+
+class ReverseWeakOneDescriptor:
+    """``customer.profile``: the one row whose unique weak key names this customer."""
+
+    def __init__(self, rel: ReverseSide) -> None:
+        self.rel = rel
+        self.field = rel.field
+
+    @cached_property
+    def RelatedObjectDoesNotExist(self) -> type[Exception]:
+        return does_not_exist_class(self.field.model.DoesNotExist, self.rel.model, self.cache_name)
+
+    @property
+    def cache_name(self) -> str:
+        return self.field.accessor_name
+
+    def is_cached(self, instance: Model) -> bool:
+        return self.cache_name in instance._state.fields_cache
+
+    def get_queryset(self, **hints: Any):
+        return self.field.model._base_manager.db_manager(hints=hints).all()
+
+    def get_prefetch_querysets(self, instances, querysets=None):
+        field = self.field
+        links = _links(field.attname, field.key_of)
+        rows, rel_obj_attr = prefetch(
+            querysets, self.get_queryset, instances, links, partition=field.attname
+        )
+        return rows, rel_obj_attr, field.key_of, True, self.cache_name, False
+
+    def __get__(self, instance: Model | None, cls=None):
+        if instance is None:
+            return self
+        cache = instance._state.fields_cache
+        try:
+            obj = cache[self.cache_name]
+        except KeyError:
+            key = self.field.key_of(instance)
+            obj = None
+            if key is not None:
+                qs = self.get_queryset(instance=instance)
+                try:
+                    with database_errors(qs.db, f"reading {self.cache_name}"):
+                        obj = qs.get(**{self.field.attname: key})
+                except self.field.model.DoesNotExist:
+                    obj = None
+                else:
+                    self.field.set_cached_value(obj, instance)
+            cache[self.cache_name] = obj
+        if obj is None:
+            raise self.RelatedObjectDoesNotExist(
+                f"{instance.__class__.__name__} has no {self.cache_name}."
+            )
+        return obj
+
+    def __set__(self, instance: Model, value: Model | None) -> None:
+        if value is None:
+            instance._state.fields_cache.pop(self.cache_name, None)
+            return
+        if not isinstance(value, self.field.model):
+            raise ValueError(
+                f'Cannot assign "{value!r}": "{instance.__class__.__name__}.'
+                f'{self.cache_name}" must be a "{self.field.model.__name__}" instance.'
+            )
+        setattr(value, self.field.name, instance)
+        instance._state.fields_cache[self.cache_name] = value
+
+
+class ReverseWeakManyDescriptor(RelatedManagerDescriptor):
+    """``customer.orders``: a related manager over the dependents' database."""
+
+    def __init__(self, rel: ReverseSide) -> None:
+        self.rel = rel
+        self.field = rel.field
+
+    @property
+    def manager_kind(self) -> type[HasManyManager]:
+        return NullableHasManyManager if self.field.null else HasManyManager
+
+    def manager_model(self) -> type[Model]:
+        return self.field.model
+
+    def manager_attrs(self) -> dict[str, Any]:
+        field = self.field
+        # Read on every access to a prefetched relation: computed once per class.
+        return {"field": field, "cache_name": field.accessor_name, "partition": field.attname}
+
+    def __set__(self, instance: Model, value: Any) -> None:
+        raise TypeError(
+            "Direct assignment to the reverse side of a related set is prohibited. "
+            f"Use {self.field.accessor_name}.set() instead."
+        )
+
+
+class HasManyManager(WeakRelatedManager):
+    """``customer.orders``: the rows whose weak key names this instance."""
+
+    field: WeakRelationField
+
+    @classmethod
+    def related_model(cls) -> type[Model]:
+        return cls.field.model
+
+    def near_key(self, instance: Model) -> Any:
+        return self.field.key_of(instance)
+
+    def key_name(self) -> str:
+        return self.field.target_field.attname
+
+    def core_filters(self) -> dict[str, Any]:
+        return {self.field.attname: self.key}
+
+    def _narrow(self, queryset):
+        queryset = super()._narrow(queryset)
+        queryset._known_related_objects = {self.field: {self.key: self.instance}}
+        return queryset
+
+    def prefetch_links(self, queryset, instances, fetch):
+        field = self.field
+        by_key = {field.key_of(instance): instance for instance in instances}
+        by_key.pop(None, None)
+        for row in fetch(queryset, field.attname, sorted(by_key, key=str)):
+            key = getattr(row, field.attname)
+            # Each dependent gets its target cached, as Django's reverse managers do.
+            if not field.is_cached(row):
+                field.set_cached_value(row, by_key[key])
+            yield key, row
+
+    def _link(self, kwargs: dict[str, Any]) -> str:
+        """Prepare a write that links a new row: the key, and its database."""
+        self._check_key()
+        self._clear_prefetch_cache()
+        kwargs[self.field.name] = self.instance
+        return self._db_for_write()
+
+    def add(self, *objs: Model, bulk: bool = True) -> None:
+        """Point ``objs`` at this instance and save them."""
+        self._check_key()
+        self._check_objs(objs)
+        self._clear_prefetch_cache()
+        field, db = self.field, self._db_for_write()
+        if bulk:
+            pks = []
+            for obj in objs:
+                if obj._state.adding or obj._state.db != db:
+                    raise ValueError(
+                        f"{obj!r} instance isn't saved. Use bulk=False or save the object first."
+                    )
+                pks.append(obj.pk)
+            self.model._base_manager.using(db).filter(pk__in=pks).update(
+                **{field.attname: self.key}
+            )
+            for obj in objs:
+                setattr(obj, field.name, self.instance)
+        else:
+            with transaction.atomic(using=db, savepoint=False):
+                for obj in objs:
+                    setattr(obj, field.name, self.instance)
+                    obj.save(using=db)
+
+    add.alters_data = True
+
+    def create(self, **kwargs: Any) -> Model:
+        return self._write("create", self._link(kwargs), kwargs)
+
+    create.alters_data = True
+
+    def get_or_create(self, **kwargs: Any) -> tuple[Model, bool]:
+        return self._write("get_or_create", self._link(kwargs), kwargs)
+
+    get_or_create.alters_data = True
+
+    def update_or_create(self, **kwargs: Any) -> tuple[Model, bool]:
+        return self._write("update_or_create", self._link(kwargs), kwargs)
+
+    update_or_create.alters_data = True
+
+    def set(self, objs, *, bulk: bool = True, clear: bool = False) -> None:
+        """Make ``objs`` the dependents of this instance (with a nullable key, only them)."""
+        self._check_key()
+        objs = tuple(objs)
+        self._check_objs(objs)
+        self.add(*objs, bulk=bulk)
+
+    set.alters_data = True
+
+
+class NullableHasManyManager(HasManyManager):
+    """``customer.orders`` when the key is nullable: rows can also be unlinked."""
+
+    def remove(self, *objs: Model, bulk: bool = True) -> None:
+        """Unlink ``objs`` from this instance (the key becomes NULL)."""
+        if not objs:
+            return
+        self._check_key()
+        self._check_objs(objs)
+        field = self.field
+        pks = []
+        for obj in objs:
+            if getattr(obj, field.attname) != self.key:
+                raise field.related_model.DoesNotExist(
+                    f"{obj!r} is not related to {self.instance!r}."
+                )
+            pks.append(obj.pk)
+        self._clear(self.filter(pk__in=pks), bulk)
+        for obj in objs:
+            setattr(obj, field.name, None)
+
+    remove.alters_data = True
+
+    def clear(self, *, bulk: bool = True) -> None:
+        self._check_key()
+        self._clear(self, bulk)
+
+    clear.alters_data = True
+
+    def _clear(self, queryset, bulk: bool) -> None:
+        self._clear_prefetch_cache()
+        db = self._db_for_write()
+        queryset = queryset.using(db)
+        if bulk:
+            queryset.update(**{self.field.attname: None})
+        else:
+            with transaction.atomic(using=db, savepoint=False):
+                for obj in queryset:
+                    setattr(obj, self.field.name, None)
+                    obj.save(update_fields=[self.field.name])
+
+    _clear.alters_data = True
+
+    def set(self, objs, *, bulk: bool = True, clear: bool = False) -> None:
+        self._check_key()
+        objs = tuple(objs)
+        self._check_objs(objs)
+        db = self._db_for_write()
+        with transaction.atomic(using=db, savepoint=False):
+            if clear:
+                self.clear(bulk=bulk)
+                self.add(*objs, bulk=bulk)
+                return
+            old = set(self.using(db).all())
+            new = []
+            for obj in objs:
+                if obj in old:
+                    old.remove(obj)
+                else:
+                    new.append(obj)
+            self.remove(*old, bulk=bulk)
+            self.add(*new, bulk=bulk)
+
+    set.alters_data = True

@@ -1,0 +1,328 @@
+"""HasManyThrough: a many-to-many relation kept in a through model, across databases.
+
+Given::
+
+    class Physician(Model):                      # database "default"
+        patients = WeakManyToManyField(
+            "clinic.Patient", through="clinic.Appointment", related_name="physicians"
+        )
+
+    class Appointment(Model):                    # database "orders"
+        physician = WeakForeignKey(Physician, on_delete=CASCADE)
+        patient = WeakForeignKey("clinic.Patient", on_delete=CASCADE)
+
+    class Patient(Model):                        # database "third"
+        pass
+
+``WeakManyToManyField`` has no column, like ``GenericRelation``: the links are the
+through model's rows, and its two weak keys are ordinary weak keys, so deleting a
+physician or a patient applies *their* ``on_delete`` through the core's
+cross-database collector. This module says what differs from the other kinds:
+
+* ``physician.patients`` and ``patient.physicians`` (``many_to_many_descriptors``):
+  a related manager that reads the through rows first, then the targets (two
+  queries, never a cross-database join), and writes through rows;
+* filtering: ``Physician.objects.filter(patients__name="Bo")`` asks Patient's
+  database for keys, then the through model's database for the physicians' keys.
+
+The through model's keys are found by duck typing (a concrete weak field with a
+``target_key``), so this module imports no other relation kind. Being a private,
+column-less field it is not part of migrations (the through model is).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from django.core import checks, exceptions
+from django.db import models
+from django.db.models.expressions import Col
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from weakrel.base import (
+    ManagerValuedField,
+    ReverseSide,
+    WeakRel,
+    WeakRelationField,
+    model_label,
+    weak_fields,
+)
+from weakrel.lookups import RelatedPath, RelationCol, RemoteLookup, Unlinked
+from weakrel.relations.many_to_many_descriptors import ThroughDescriptor
+
+if TYPE_CHECKING:
+    pass
+
+
+class ThroughRel(WeakRel):
+    """``remote_field`` of a :class:`WeakManyToManyField` (Django's ``ManyToManyRel``)."""
+
+    parent_link = False
+
+    def __init__(self, field, to, through, through_fields, related_name, related_query_name):
+        super().__init__(field, to, None, related_name, related_query_name)
+        self.through = through
+        self.through_fields = through_fields
+
+
+class WeakManyToManyField(WeakRelationField, ManagerValuedField, models.Field):
+    """HasManyThrough: targets linked by the rows of a ``through`` model."""
+
+    # Private and column-less, like GenericRelation: no migration, no form field.
+    concrete = False
+    many_to_many = True
+    many_to_one = False
+    one_to_many = False
+    one_to_one = False
+    description = _("Weak many-to-many relation through an intermediate model")
+    migration_path = "weakrel.through.WeakManyToManyField"
+    check_ids = {"target": "weakrel.E101", "clash": "weakrel.E104"}
+
+    def __init__(
+        self,
+        to: type[models.Model] | str,
+        *,
+        through: type[models.Model] | str,
+        through_fields: tuple[str, str] | None = None,
+        related_name: str | None = None,
+        related_query_name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if through is None:
+            raise TypeError("WeakManyToManyField requires a through model.")
+        kwargs.update(blank=True, editable=False, serialize=False)
+        kwargs["rel"] = ThroughRel(
+            self, to, through, through_fields, related_name, related_query_name
+        )
+        super().__init__(**kwargs)
+        # Not a relation Django should join through, cascade on or serialize.
+        self.is_relation = False
+
+    # -- model class wiring -------------------------------------------------------
+
+    def contribute_to_class(self, cls, name, private_only=False, **kwargs):
+        # No column: a private field, like GenericRelation.
+        super().contribute_to_class(cls, name, private_only=True, **kwargs)
+
+    def forward_descriptor(self) -> ThroughDescriptor:
+        return ThroughDescriptor(self, reverse=False)
+
+    def reverse_field(self) -> ReverseWeakManyToMany:
+        return ReverseWeakManyToMany(self)
+
+    def reverse_descriptor(self, reverse: ReverseWeakManyToMany) -> ThroughDescriptor:
+        return ThroughDescriptor(self, reverse=True)
+
+    def related_models(self) -> tuple[Any, ...]:
+        return (self.remote_field.model, self.remote_field.through)
+
+    def resolve_related(self, target, through) -> None:
+        self.remote_field.through = through
+        super().resolve_related(target)
+
+    def get_attname_column(self):
+        return self.get_attname(), None
+
+    @property
+    def through(self) -> type[models.Model] | str:
+        return self.remote_field.through
+
+    def sides(self, reverse: bool) -> tuple[Any, Any]:
+        """(through key to the side a query or manager starts from, key to the other)."""
+        source, target = self.through_keys
+        return (target, source) if reverse else (source, target)
+
+    @cached_property
+    def through_keys(self) -> tuple[Any, Any]:
+        """The through model's weak keys to this model and to the target."""
+        source, target, errors = self._find_through_keys()
+        if errors:
+            raise exceptions.ImproperlyConfigured(errors[0].msg)
+        return source, target
+
+    def _find_through_keys(self):
+        through = self.through
+        names = self.remote_field.through_fields
+        if names and len(names) != 2:
+            return (
+                None,
+                None,
+                [
+                    checks.Error(
+                        "through_fields must name two weak keys of the through model: "
+                        "(key to the source, key to the target).",
+                        obj=self,
+                        id="weakrel.E103",
+                    )
+                ],
+            )
+        if names:
+            found = []
+            for name, model in zip(names, (self.model, self.related_model), strict=True):
+                try:
+                    key = through._meta.get_field(name)
+                except exceptions.FieldDoesNotExist:
+                    key = None
+                if not _is_weak_key(key) or not _points_at(key, model):
+                    return (
+                        None,
+                        None,
+                        [
+                            checks.Error(
+                                f"through_fields '{name}' of "
+                                f"'{self.model._meta.label}.{self.name}' is not a weak key "
+                                f"from '{through._meta.label}' to "
+                                f"'{model._meta.label}'.",
+                                obj=self,
+                                id="weakrel.E103",
+                            )
+                        ],
+                    )
+                found.append(key)
+            return found[0], found[1], []
+        keys = []
+        for model in (self.model, self.related_model):
+            candidates = [
+                f for f in weak_fields(through) if _is_weak_key(f) and _points_at(f, model)
+            ]
+            if len(candidates) != 1 or self.model is self.related_model:
+                label = f"'{self.model._meta.label}.{self.name}'"
+                if self.model is self.related_model:
+                    msg = f"{label} relates '{model._meta.label}' to itself."
+                else:
+                    how = "more than one" if len(candidates) > 1 else "no"
+                    msg = (
+                        f"The through model '{through._meta.label}' of {label} has {how} "
+                        f"weak key to '{model._meta.label}'."
+                    )
+                return (
+                    None,
+                    None,
+                    [
+                        checks.Error(
+                            msg,
+                            hint="Give the through model exactly one WeakForeignKey to each "
+                            "side, or name them with through_fields=(source, target).",
+                            obj=self,
+                            id="weakrel.E102",
+                        )
+                    ],
+                )
+            keys.append(candidates[0])
+        return keys[0], keys[1], []
+
+    # -- lookups ------------------------------------------------------------------
+
+    def get_col(self, alias, output_field=None):
+        source, _target = self.through_keys
+        return RelationCol(alias, source.target_field, output_field=self)
+
+    def get_lookup(self, lookup_name: str):
+        if lookup_name in ("exact", "in"):
+            return partial(_through_lookup, reverse=False, lookup_name=lookup_name)
+        if lookup_name == "isnull":
+            return partial(_through_isnull, reverse=False)
+        return None
+
+    def get_transform(self, name: str):
+        if isinstance(self.related_model, str):
+            return None
+        try:
+            self.related_model._meta.get_field(name)
+        except exceptions.FieldDoesNotExist:
+            if name != "pk":
+                return None
+        return partial(_through_path, reverse=False, name=name)
+
+    # -- migrations and checks ----------------------------------------------------
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        for key in ("blank", "editable", "serialize"):
+            kwargs.pop(key, None)
+        kwargs["through"] = model_label(self.remote_field.through)
+        if self.remote_field.through_fields:
+            kwargs["through_fields"] = tuple(self.remote_field.through_fields)
+        return name, path, args, kwargs
+
+    def _unusable_models(self) -> list[tuple[str, str]]:
+        return [
+            (what, model if isinstance(model, str) else model._meta.label)
+            for what, model in (("model", self.related_model), ("through model", self.through))
+            if isinstance(model, str) or model._meta.abstract
+        ]
+
+    def _check_relation(self) -> list[checks.CheckMessage]:
+        return self._find_through_keys()[2] + self._check_clashes()
+
+
+def _is_weak_key(field) -> bool:
+    """A concrete weak key of one target (what a through model links with)."""
+    return isinstance(field, WeakRelationField) and field.concrete and not field.many_to_many
+
+
+def _points_at(key, model: type[models.Model]) -> bool:
+    to = key.remote_field.model
+    if isinstance(to, str):
+        return model_label(to) == model._meta.label_lower
+    return to._meta.concrete_model is model._meta.concrete_model
+
+
+class ReverseWeakManyToMany(ManagerValuedField, ReverseSide):
+    """The target's side of a :class:`WeakManyToManyField`, a private field.
+
+    It lets ``Patient.objects.filter(physicians__name="Ann")`` resolve. Unlike the
+    core's ``ReverseWeakRelation`` it is not one-to-many, so Django's deletion
+    collector passes it by: the through model's own weak keys carry ``on_delete``.
+    """
+
+    many_to_many = True
+    one_to_many = False
+
+    def __init__(self, field: WeakManyToManyField) -> None:
+        super().__init__(field)
+        self.is_relation = False
+
+    def get_col(self, alias, output_field=None):
+        _source, target = self.field.through_keys
+        return RelationCol(alias, target.target_field, output_field=self)
+
+    def get_lookup(self, lookup_name: str):
+        if lookup_name in ("exact", "in"):
+            return partial(_through_lookup, reverse=True, lookup_name=lookup_name)
+        if lookup_name == "isnull":
+            return partial(_through_isnull, reverse=True)
+        return None
+
+    def get_transform(self, name: str):
+        try:
+            self.related_model._meta.get_field(name)
+        except exceptions.FieldDoesNotExist:
+            if name != "pk":
+                return None
+        return partial(_through_path, reverse=True, name=name)
+
+
+def _first_hop(lhs, reverse: bool) -> RelatedPath:
+    """``<through>.<key to the far side>``, answered with keys of the near side."""
+    near, far = (lhs.output_field.field if reverse else lhs.output_field).sides(reverse)
+    path = RelatedPath(lhs, far.name, remote_model=near.model, key_attname=near.attname)
+    path.column = Col(lhs.alias, lhs.target)
+    path.column_field = near.target_field
+    return path
+
+
+def _through_path(lhs, *, reverse: bool, name: str) -> RelatedPath:
+    """``patients__name``: the through rows whose patient matches, as physician keys."""
+    return RelatedPath(_first_hop(lhs, reverse), name)
+
+
+def _through_lookup(lhs, rhs, *, reverse: bool, lookup_name: str) -> RemoteLookup:
+    """``patients=patient`` / ``patients__in=[...]``: through rows naming those targets."""
+    return RemoteLookup(_first_hop(lhs, reverse), rhs, lookup_name=lookup_name)
+
+
+def _through_isnull(lhs, rhs, *, reverse: bool) -> Unlinked:
+    return Unlinked(_first_hop(lhs, reverse), rhs)

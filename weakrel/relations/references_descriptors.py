@@ -1,0 +1,338 @@
+"""Accessors of a ``WeakReferencesMany``, after django.db.models.fields.related_descriptors.
+
+With ``Article.tags = WeakReferencesMany("blog.Tag", related_name="articles")``:
+
+* ``ReferencesManyDescriptor`` is ``Article.tags``: a :class:`ReferencesManager`
+  over the tags the list names, in stored order; assigning a list of tags or keys
+  sets ``article.tags_ids`` (saved with the article, like a ``ForeignKey``);
+* ``ReverseReferencesDescriptor`` is ``Tag.articles``: a
+  :class:`ReverseReferencesManager` over the articles whose list holds the tag.
+
+Both prefetch through the core's one fan-out (``weakrel.related.prefetch``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models, router, transaction
+from django.db.models import Case, IntegerField, Value, When
+
+from weakrel.base import WeakRelationField
+from weakrel.related import RelatedManagerDescriptor, WeakRelatedManager
+
+
+def _stored_order(attname: str, keys: list[Any]):
+    return Case(
+        *[When(**{attname: key}, then=Value(i)) for i, key in enumerate(keys)],
+        default=Value(len(keys)),
+        output_field=IntegerField(),
+    )
+
+
+class ReferencesManyDescriptor(RelatedManagerDescriptor):
+    """``article.tags``: a related manager; assigning sets ``article.tags_ids``."""
+
+    def __init__(self, field: WeakRelationField) -> None:
+        self.field = field
+
+    @property
+    def manager_kind(self) -> type[ReferencesManager]:
+        return ReferencesManager
+
+    def manager_model(self) -> type[models.Model]:
+        return self.field.related_model
+
+    def manager_attrs(self) -> dict[str, Any]:
+        return {"field": self.field, "cache_name": self.field.name}
+
+    def __set__(self, instance: models.Model, value: Any) -> None:
+        field = self.field
+        value = list(value) if value is not None else []
+        keys = field.key_list(value)
+        setattr(instance, field.attname, keys)
+        # Saved targets assigned here are known to exist: save() does not look them up.
+        field.set_cached_value(
+            instance,
+            [obj for obj in value if isinstance(obj, models.Model) and not obj._state.adding],
+        )
+        cache = getattr(instance, "_prefetched_objects_cache", None)
+        if cache is not None:
+            cache.pop(field.name, None)
+
+
+class ReferencesManager(WeakRelatedManager):
+    """``article.tags``: the targets the instance's list names, in stored order.
+
+    Each write saves the instance's list at once.
+    """
+
+    field: WeakRelationField
+
+    @classmethod
+    def related_model(cls) -> type[models.Model]:
+        return cls.field.related_model
+
+    def near_key(self, instance: models.Model) -> tuple[Any, ...]:
+        return tuple(self.field.stored_keys(instance))
+
+    def instance_token(self, instance: models.Model) -> int:
+        return id(instance)
+
+    def _narrow(self, queryset):
+        """The targets named by the list, ordered as stored (first occurrence)."""
+        keys = list(self.key)
+        queryset._add_hints(instance=self.instance)
+        if not keys:
+            queryset = queryset.none()
+        else:
+            attname = self.field.key_field.attname
+            queryset = queryset.filter(**{f"{attname}__in": keys}).order_by(
+                _stored_order(attname, keys)
+            )
+        queryset._weakrel_keys = self.key
+        return queryset
+
+    def get_queryset(self):
+        cache = getattr(self.instance, "_prefetched_objects_cache", {})
+        cached = cache.get(self.cache_name)
+        # A prefetched result counts only while the list is the one it was made for.
+        if cached is not None and cached._weakrel_keys == self.key:
+            return cached
+        return self._narrow(super(WeakRelatedManager, self).get_queryset())
+
+    def prefetch_links(self, queryset, instances, fetch):
+        field = self.field
+        lists = {id(inst): field.stored_keys(inst) for inst in instances}
+        wanted = {key for keys in lists.values() for key in keys}
+        found = fetch(queryset, field.key_field.attname, sorted(wanted, key=str))
+        by_key = {field.key_of(obj): obj for obj in found}
+        rank = {key: i for i, key in enumerate(by_key)}
+        ordered = bool(queryset.query.order_by)
+        for inst in instances:
+            keys = [key for key in lists[id(inst)] if key in by_key]
+            if ordered:  # an explicit Prefetch ordering wins over the stored one
+                keys.sort(key=rank.__getitem__)
+            for key in keys:
+                yield id(inst), by_key[key]
+
+    # -- writing ------------------------------------------------------------------
+
+    def _save(self, keys: list[Any]) -> None:
+        if self.instance._state.adding:
+            raise ValueError(
+                f'"{self.instance!r}" needs to be saved before its {self.field.name} can be '
+                "changed through the manager; assign the list and save() instead."
+            )
+        setattr(self.instance, self.field.attname, keys)
+        self.instance.save(update_fields=[self.field.name])
+
+    def _held(self) -> list[Any]:
+        return self.field.key_list(getattr(self.instance, self.field.attname))
+
+    def add(self, *objs: Any) -> None:
+        """Append targets (instances or keys) not already in the list, and save."""
+        keys = self._held()
+        for key in self.field.key_list(objs):
+            if self.field.allow_duplicates or key not in keys:
+                keys.append(key)
+        self._save(keys)
+
+    add.alters_data = True
+
+    def remove(self, *objs: Any) -> None:
+        """Drop every occurrence of these targets from the list, and save."""
+        gone = set(self.field.key_list(objs))
+        self._save([key for key in self._held() if key not in gone])
+
+    remove.alters_data = True
+
+    def set(self, objs: Iterable[Any]) -> None:
+        """Replace the list (order kept), and save."""
+        self._save(self.field.key_list(objs))
+
+    set.alters_data = True
+
+    def clear(self) -> None:
+        self._save([])
+
+    clear.alters_data = True
+
+    def _create_target(self, method: str, kwargs: dict[str, Any]) -> Any:
+        return self._write(method, router.db_for_write(self.model, instance=self.instance), kwargs)
+
+    def create(self, **kwargs: Any) -> models.Model:
+        """Create a target in its own database, then append it and save."""
+        obj = self._create_target("create", kwargs)
+        self.add(obj)
+        return obj
+
+    create.alters_data = True
+
+    def get_or_create(self, **kwargs: Any) -> tuple[models.Model, bool]:
+        """Found among the listed targets it is listed already; created, it is appended."""
+        obj, created = self._create_target("get_or_create", kwargs)
+        if created:
+            self.add(obj)
+        return obj, created
+
+    get_or_create.alters_data = True
+
+    def update_or_create(self, **kwargs: Any) -> tuple[models.Model, bool]:
+        obj, created = self._create_target("update_or_create", kwargs)
+        if created:
+            self.add(obj)
+        return obj, created
+
+    update_or_create.alters_data = True
+
+
+class ReverseReferencesDescriptor(RelatedManagerDescriptor):
+    """``tag.articles``: a related manager over the rows whose list holds this tag."""
+
+    def __init__(self, field: WeakRelationField) -> None:
+        self.field = field
+
+    @property
+    def manager_kind(self) -> type[ReverseReferencesManager]:
+        return ReverseReferencesManager
+
+    def manager_model(self) -> type[models.Model]:
+        return self.field.model
+
+    def manager_attrs(self) -> dict[str, Any]:
+        return {"field": self.field, "cache_name": self.field.accessor_name}
+
+    def __set__(self, instance: models.Model, value: Any) -> None:
+        raise TypeError(
+            "Direct assignment to the reverse side of a related set is prohibited. "
+            f"Use {self.field.accessor_name}.set() instead."
+        )
+
+
+class ReverseReferencesManager(WeakRelatedManager):
+    """``tag.articles``: the rows whose list holds this instance's key.
+
+    Writes change those lists: ``add`` appends the key, ``remove`` and ``clear``
+    pull it, each list read under ``select_for_update()`` and written back in one
+    transaction on the rows' database.
+    """
+
+    field: WeakRelationField
+
+    @classmethod
+    def related_model(cls) -> type[models.Model]:
+        return cls.field.model
+
+    def near_key(self, instance: models.Model) -> Any:
+        return self.field.key_of(instance)
+
+    def key_name(self) -> str:
+        return self.field.key_field.attname
+
+    def core_filters(self) -> dict[str, Any]:
+        return {self.field.name: self.key}
+
+    def prefetch_links(self, queryset, instances, fetch):
+        field = self.field
+        keys = {field.key_of(inst) for inst in instances} - {None}
+        if not keys:
+            return
+        for row in queryset.filter(**{f"{field.name}__in": keys}):
+            for key in field.stored_keys(row):
+                if key in keys:
+                    yield key, row
+
+    # -- writing ------------------------------------------------------------------
+
+    def _rows(self, objs: Iterable[models.Model], db: str):
+        pks = []
+        for obj in objs:
+            self._check_objs([obj])
+            if obj._state.adding:
+                raise ValueError(f"{obj!r} instance isn't saved; save it first.")
+            pks.append(obj.pk)
+        return self.model._base_manager.using(db).filter(pk__in=pks)
+
+    def add(self, *objs: models.Model) -> None:
+        """Append this instance's key to the lists of ``objs`` that lack it."""
+        self._check_key()
+        self._clear_prefetch_cache()
+        field, db = self.field, self._db_for_write()
+        field.append_key(self._rows(objs, db), self.key)
+        for obj in objs:
+            held = field.key_list(getattr(obj, field.attname))
+            if self.key not in held:
+                setattr(obj, field.attname, [*held, self.key])
+
+    add.alters_data = True
+
+    def remove(self, *objs: models.Model) -> None:
+        """Pull this instance's key from the lists of ``objs``."""
+        self._check_key()
+        self._clear_prefetch_cache()
+        field, db = self.field, self._db_for_write()
+        field.pull_keys(self._rows(objs, db), [self.key])
+        for obj in objs:
+            held = field.key_list(getattr(obj, field.attname))
+            setattr(obj, field.attname, [key for key in held if key != self.key])
+
+    remove.alters_data = True
+
+    def clear(self) -> None:
+        """Pull this instance's key from every list that holds it."""
+        self._check_key()
+        self._clear_prefetch_cache()
+        db = self._db_for_write()
+        holders = self.model._base_manager.using(db).filter(**self.core_filters())
+        self.field.pull_keys(holders, [self.key])
+
+    clear.alters_data = True
+
+    def set(self, objs: Iterable[models.Model]) -> None:
+        """Make ``objs`` exactly the rows whose list holds this instance's key."""
+        self._check_key()
+        objs = tuple(objs)
+        self._check_objs(objs)
+        db = self._db_for_write()
+        with transaction.atomic(using=db, savepoint=False):
+            wanted = {obj.pk for obj in objs}
+            holders = self.model._base_manager.using(db).filter(**self.core_filters())
+            self.field.pull_keys(holders.exclude(pk__in=wanted), [self.key])
+            self.add(*objs)
+
+    set.alters_data = True
+
+    def _link(self, kwargs: dict[str, Any]) -> str:
+        """Prepare a write that creates a row holding this instance's key."""
+        self._check_key()
+        self._clear_prefetch_cache()
+        field = self.field
+        held = field.key_list(kwargs.pop(field.name, kwargs.pop(field.attname, None)))
+        kwargs[field.attname] = held if self.key in held else [*held, self.key]
+        return self._db_for_write()
+
+    def create(self, **kwargs: Any) -> models.Model:
+        """Create a row whose list holds this instance's key."""
+        return self._write("create", self._link(kwargs), kwargs)
+
+    create.alters_data = True
+
+    def get_or_create(self, **kwargs: Any) -> tuple[models.Model, bool]:
+        db = self._db_for_write()
+        obj, created = self._write("get_or_create", db, kwargs)
+        if created:
+            self.add(obj)
+        return obj, created
+
+    get_or_create.alters_data = True
+
+    def update_or_create(self, **kwargs: Any) -> tuple[models.Model, bool]:
+        db = self._db_for_write()
+        obj, created = self._write("update_or_create", db, kwargs)
+        if created:
+            self.add(obj)
+        return obj, created
+
+    update_or_create.alters_data = True

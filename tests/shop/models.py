@@ -114,3 +114,19 @@ class Coupon(models.Model):
     code = models.CharField(max_length=10, blank=True)
 
     objects = weakrel.WeakManager()
+
+
+class Place(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Restaurant(Place):
+    """A multi-table child: its primary key is the link to its parent."""
+
+    seats = models.IntegerField(default=10)
+
+
+class Booking(models.Model):
+    """A weak key to a multi-table child, in another database."""
+
+    restaurant = weakrel.WeakForeignKey(Restaurant, weakrel.CASCADE, related_name="bookings")

@@ -9,24 +9,20 @@ allows duplicates.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from django.core import exceptions as django_exceptions
 from django.core.validators import ProhibitNullCharactersValidator
-from django.db import connections, models, router
+from django.db import models, router
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from weakrel.keys import TargetKey
 from weakrel.relations.foreign_key import WeakForeignKey
 from weakrel.relations.many_to_many import WeakManyToManyField
 from weakrel.relations.references import WeakReferencesMany
 from weakrel.routing import filter_in
-
-_INTEGER_TYPES = {
-    "AutoField": "IntegerField",
-    "BigAutoField": "BigIntegerField",
-    "SmallAutoField": "SmallIntegerField",
-}
 
 
 class WeakKeyField(serializers.Field):
@@ -56,15 +52,22 @@ class WeakKeyField(serializers.Field):
 
     @property
     def target_field(self) -> models.Field:
-        return self._target_field or self.model_field.target_field
+        return self.target_key.target_field
+
+    @cached_property
+    def target_key(self) -> TargetKey:
+        """The codec of the keys: the model field's own, or one for ``target_field``."""
+        if self._target_field is None:
+            return self.model_field.target_key
+        return TargetKey(self.model_field, self._target_field)
+
+    @property
+    def target_alias(self) -> str:
+        return router.db_for_read(self.target_model)
 
     @property
     def enforce(self) -> bool:
         return getattr(self.model_field, "enforce", True)
-
-    def target_queryset(self) -> models.QuerySet:
-        model = self.target_model
-        return model._base_manager.db_manager(router.db_for_read(model)).all()
 
     def to_key(self, data: Any) -> Any:
         """Convert and range-check one key, without touching the database."""
@@ -74,24 +77,15 @@ class WeakKeyField(serializers.Field):
             self.fail("incorrect_type", data_type=type(data).__name__)
         if isinstance(data, str):
             ProhibitNullCharactersValidator()(data)
-        target = self.target_field
         try:
-            convert = self.model_field.to_python if self._target_field is None else target.to_python
-            key = convert(data)
-            target.run_validators(key)
+            key = self.target_key.to_python(data)
+            self.target_field.run_validators(key)
         except django_exceptions.ValidationError as exc:
             raise serializers.ValidationError(list(exc.messages)) from None
         except (TypeError, ValueError, OverflowError):
             self.fail("incorrect_type", data_type=type(data).__name__)
-        internal = target.get_internal_type()
-        internal = _INTEGER_TYPES.get(internal, internal)
-        if isinstance(key, int):
-            alias = router.db_for_read(self.target_model)
-            low, high = connections[alias].ops.integer_field_range(internal)
-            low = -(2**63) if low is None else low
-            high = 2**63 - 1 if high is None else high
-            if not low <= key <= high:
-                raise serializers.ValidationError(self._missing_message(key))
+        if not self.target_key.in_range(key, self.target_alias):
+            raise serializers.ValidationError(self._missing_message(key))
         return key
 
     def _missing_message(self, key: Any) -> str:
@@ -109,10 +103,8 @@ class WeakKeyField(serializers.Field):
 
     def to_internal_value(self, data: Any) -> Any:
         key = self.to_key(data)
-        if self.enforce:
-            exists = self.target_queryset().filter(**{self.target_field.attname: key}).exists()
-            if not exists:
-                raise serializers.ValidationError(self._missing_message(key))
+        if self.enforce and not self.target_key.existing([key], self.target_alias):
+            raise serializers.ValidationError(self._missing_message(key))
         return key
 
     def to_representation(self, value: Any) -> Any:
@@ -175,10 +167,7 @@ class WeakKeyListField(serializers.ListField):
         child: WeakKeyField = self.child
         if not unique or not child.enforce:
             return keys
-        attname = child.target_field.attname
-        rows = filter_in(child.target_queryset().only(attname), attname, unique)
-        found = {getattr(row, attname) for row in rows}
-        missing = [key for key in unique if key not in found]
+        missing = child.target_key.missing(unique, child.target_alias)
         if missing:
             self.fail(
                 "does_not_exist",

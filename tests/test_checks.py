@@ -149,3 +149,30 @@ def test_on_delete_must_be_callable():
 
     with pytest.raises(TypeError, match="on_delete must be callable"):
         weakrel.WeakForeignKey("shop.Customer", None)
+
+
+@isolate_apps("tests.blog")
+def test_references_many_reverse_name_clashes_with_a_field():
+    class Label(models.Model):
+        posts = models.IntegerField()
+
+        class Meta:
+            app_label = "blog"
+
+    class Post(models.Model):
+        labels = weakrel.WeakReferencesMany(Label, related_name="posts")
+        others = weakrel.WeakReferencesMany(Label, related_name="extra_posts")
+
+        class Meta:
+            app_label = "blog"
+
+    errors = {
+        f.name: [e for e in f.check() if e.id.startswith("weakrel")]
+        for f in [
+            Post._meta.get_field("labels"),
+            Post._meta.get_field("others"),
+        ]
+    }
+    assert [e.id for e in errors["labels"]] == ["weakrel.E203", "weakrel.E203"]
+    assert "clashes with 'blog.Label.posts'" in errors["labels"][0].msg
+    assert errors["others"] == []

@@ -26,6 +26,7 @@ from django.db.models.fields.related import lazy_related_operation
 from django.utils.translation import gettext_lazy as _
 
 from weakrel.keys import TargetKey
+from weakrel.lookups import RelationCol
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -363,6 +364,26 @@ class ReverseSide(FieldCacheMixin, models.Field):
 
     def get_attname_column(self):
         return self.get_attname(), None
+
+    def get_col(self, alias, output_field=None):
+        # Only the start of a path: the target's key column, which the path filters.
+        return RelationCol(alias, self.field.key_field, output_field=self)
+
+    def get_lookup(self, lookup_name: str):
+        return None
+
+    def get_transform(self, name: str):
+        """``<query name>__<name>``: a path on into the source model, if it has ``name``."""
+        if name != "pk":
+            try:
+                self.related_model._meta.get_field(name)
+            except exceptions.FieldDoesNotExist:
+                return None
+        return self.path(name)
+
+    def path(self, name: str):
+        """The transform that continues a lookup path to the source's ``name``."""
+        raise NotImplementedError
 
     def deconstruct(self):  # never migrated: it exists only on model classes
         name, path, args, kwargs = super().deconstruct()

@@ -304,6 +304,15 @@ class WeakRelatedManager:
         on ``db``, over this instance's related rows."""
         return getattr(super(WeakRelatedManager, self.db_manager(db)), method)(**kwargs)
 
+    def _write_linked(self, method: str, db: str, kwargs: dict[str, Any], **link: Any) -> Any:
+        """``_write()``, then ``add()`` a row it created, as Django's many-to-many
+        managers do: a row ``get_or_create`` found among the related ones is linked."""
+        result = self._write(method, db, kwargs)
+        obj, created = (result, True) if method == "create" else result
+        if created:
+            self.add(obj, **link)
+        return result
+
     def _check_objs(self, objs: Iterable[Any]) -> None:
         for obj in objs:
             if not isinstance(obj, self.model):

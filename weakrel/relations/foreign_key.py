@@ -400,18 +400,10 @@ class ReverseWeakRelation(ReverseSide):
     carries weakrel's ``on_delete`` hook, which takes over the cross-database work.
     """
 
-    def get_col(self, alias, output_field=None):
-        return lookups.RelationCol(alias, self.field.target_field, output_field=self)
-
     def get_lookup(self, lookup_name: str):
         if lookup_name == "isnull":
             return lookups.reverse_isnull
         return None
 
-    def get_transform(self, name: str):
-        try:
-            self.related_model._meta.get_field(name)
-        except exceptions.FieldDoesNotExist:
-            if name != "pk":
-                return None
+    def path(self, name: str):
         return lookups.reverse_path(name)

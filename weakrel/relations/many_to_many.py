@@ -296,12 +296,7 @@ class ReverseWeakManyToMany(ManagerValuedField, ReverseSide):
             return partial(_through_isnull, reverse=True)
         return None
 
-    def get_transform(self, name: str):
-        try:
-            self.related_model._meta.get_field(name)
-        except exceptions.FieldDoesNotExist:
-            if name != "pk":
-                return None
+    def path(self, name: str):
         return partial(_through_path, reverse=True, name=name)
 
 

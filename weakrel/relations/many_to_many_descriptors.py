@@ -224,32 +224,25 @@ class ThroughManager(WeakRelatedManager):
 
     set.alters_data = True
 
-    def _create_target(self, method: str, kwargs: dict[str, Any]) -> Any:
-        """Run ``method`` (create, get_or_create, ...) for a target in its own database."""
+    def _create_target(self, method: str, kwargs: dict[str, Any], through_defaults) -> Any:
+        """Run ``method`` (create, get_or_create, ...) for a target in its own
+        database, and link a target it created."""
         self._check_key()
-        return self._write(method, router.db_for_write(self.model, instance=self.instance), kwargs)
+        db = router.db_for_write(self.model, instance=self.instance)
+        return self._write_linked(method, db, kwargs, through_defaults=through_defaults)
 
     def create(self, *, through_defaults: dict | None = None, **kwargs: Any):
         """Create a target in its own database, then link it."""
-        obj = self._create_target("create", kwargs)
-        self.add(obj, through_defaults=through_defaults)
-        return obj
+        return self._create_target("create", kwargs, through_defaults)
 
     create.alters_data = True
 
     def get_or_create(self, *, through_defaults: dict | None = None, **kwargs: Any):
-        obj, created = self._create_target("get_or_create", kwargs)
-        # Found among this instance's targets, it is linked already, as in Django.
-        if created:
-            self.add(obj, through_defaults=through_defaults)
-        return obj, created
+        return self._create_target("get_or_create", kwargs, through_defaults)
 
     get_or_create.alters_data = True
 
     def update_or_create(self, *, through_defaults: dict | None = None, **kwargs: Any):
-        obj, created = self._create_target("update_or_create", kwargs)
-        if created:
-            self.add(obj, through_defaults=through_defaults)
-        return obj, created
+        return self._create_target("update_or_create", kwargs, through_defaults)
 
     update_or_create.alters_data = True

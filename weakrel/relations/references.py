@@ -38,7 +38,6 @@ from django.utils.translation import gettext_lazy as _
 from weakrel.base import ReverseSide, WeakRel, WeakRelationField
 from weakrel.deletion import PULL, collector_hook
 from weakrel.enforcement import check_keys
-from weakrel.lookups import RelationCol
 from weakrel.relations.references_descriptors import (
     ReferencesManyDescriptor,
     ReverseReferencesDescriptor,
@@ -354,18 +353,7 @@ class ReverseReferencesMany(ReverseSide):
     the relation Django's deletion collector meets, which hands ``on_delete`` to weakrel.
     """
 
-    def get_col(self, alias, output_field=None):
-        return RelationCol(alias, self.field.key_field, output_field=self)
-
-    def get_lookup(self, lookup_name: str):
-        return None
-
-    def get_transform(self, name: str):
-        try:
-            self.related_model._meta.get_field(name)
-        except exceptions.FieldDoesNotExist:
-            if name != "pk":
-                return None
+    def path(self, name: str):
         return partial(
             ListReversePath,
             name=name,

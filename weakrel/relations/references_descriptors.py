@@ -160,30 +160,23 @@ class ReferencesManager(WeakRelatedManager):
     clear.alters_data = True
 
     def _create_target(self, method: str, kwargs: dict[str, Any]) -> Any:
-        return self._write(method, router.db_for_write(self.model, instance=self.instance), kwargs)
+        db = router.db_for_write(self.model, instance=self.instance)
+        return self._write_linked(method, db, kwargs)
 
     def create(self, **kwargs: Any) -> models.Model:
         """Create a target in its own database, then append it and save."""
-        obj = self._create_target("create", kwargs)
-        self.add(obj)
-        return obj
+        return self._create_target("create", kwargs)
 
     create.alters_data = True
 
     def get_or_create(self, **kwargs: Any) -> tuple[models.Model, bool]:
         """Found among the listed targets it is listed already; created, it is appended."""
-        obj, created = self._create_target("get_or_create", kwargs)
-        if created:
-            self.add(obj)
-        return obj, created
+        return self._create_target("get_or_create", kwargs)
 
     get_or_create.alters_data = True
 
     def update_or_create(self, **kwargs: Any) -> tuple[models.Model, bool]:
-        obj, created = self._create_target("update_or_create", kwargs)
-        if created:
-            self.add(obj)
-        return obj, created
+        return self._create_target("update_or_create", kwargs)
 
     update_or_create.alters_data = True
 
@@ -320,19 +313,12 @@ class ReverseReferencesManager(WeakRelatedManager):
     create.alters_data = True
 
     def get_or_create(self, **kwargs: Any) -> tuple[models.Model, bool]:
-        db = self._db_for_write()
-        obj, created = self._write("get_or_create", db, kwargs)
-        if created:
-            self.add(obj)
-        return obj, created
+        """Found among the holders it holds the key already; created, it is added."""
+        return self._write_linked("get_or_create", self._db_for_write(), kwargs)
 
     get_or_create.alters_data = True
 
     def update_or_create(self, **kwargs: Any) -> tuple[models.Model, bool]:
-        db = self._db_for_write()
-        obj, created = self._write("update_or_create", db, kwargs)
-        if created:
-            self.add(obj)
-        return obj, created
+        return self._write_linked("update_or_create", self._db_for_write(), kwargs)
 
     update_or_create.alters_data = True

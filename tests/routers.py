@@ -2,6 +2,8 @@
 
 from django.conf import settings
 
+DJANGO_APPS = {"auth", "contenttypes", "admin", "sessions"}
+
 
 class ModelRouter:
     """Send each model to the alias named for it in settings.WEAKREL_TEST_ROUTES.
@@ -12,7 +14,9 @@ class ModelRouter:
     """
 
     def _alias(self, model):
-        return settings.WEAKREL_TEST_ROUTES.get(model._meta.label_lower, "default")
+        # A proxy's rows are its concrete model's.
+        label = model._meta.concrete_model._meta.label_lower
+        return settings.WEAKREL_TEST_ROUTES.get(label, "default")
 
     def db_for_read(self, model, **hints):
         return self._alias(model)
@@ -25,7 +29,9 @@ class ModelRouter:
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
         if model_name is None:
-            return None
+            # Data migrations of Django's own apps (auth's proxy permissions) run
+            # where their tables are.
+            return db == "default" if app_label in DJANGO_APPS else None
         label = f"{app_label}.{model_name}"
         return settings.WEAKREL_TEST_ROUTES.get(label, "default") == db
 

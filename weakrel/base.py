@@ -25,6 +25,7 @@ from django.db.models.fields.mixins import FieldCacheMixin
 from django.db.models.fields.related import lazy_related_operation
 from django.utils.translation import gettext_lazy as _
 
+from weakrel.inheritance import inherit, is_inherited, key_column
 from weakrel.keys import TargetKey
 from weakrel.lookups import RelationCol
 
@@ -153,6 +154,11 @@ class WeakRelationField(FieldCacheMixin):
         self.contribute_to_related_class(target)
 
     def contribute_to_class(self, cls, name, private_only=False, **kwargs):
+        if is_inherited(self):
+            # Django's copy of a parent's private field into a proxy or multi-table
+            # child: the parent's relation, wired already, and reached through it.
+            super().contribute_to_class(cls, name, private_only=True, **kwargs)
+            return
         super().contribute_to_class(cls, name, private_only=private_only, **kwargs)
         setattr(cls, self.name, self.forward_descriptor())
         if cls._meta.abstract:
@@ -167,11 +173,18 @@ class WeakRelationField(FieldCacheMixin):
         lazy_related_operation(_resolve_related, cls, *self.related_models(), field=self)
 
     def contribute_to_related_class(self, target: type[models.Model]) -> None:
-        """Give the target its private reverse field and its reverse accessor."""
+        """Give the target its private reverse field and its reverse accessor.
+
+        The reverse field goes on the target's concrete model (a relation to a proxy
+        is followed when the concrete row is deleted, as Django's is), and from there
+        into every proxy and multi-table child; the accessor goes on the target.
+        """
         if target._meta.swapped:
             return
         reverse = self.reverse_field()
-        reverse.contribute_to_class(target, self.related_query_name(), private_only=True)
+        concrete = target._meta.concrete_model
+        reverse.contribute_to_class(concrete, self.related_query_name())
+        inherit(reverse, concrete)
         if not self.remote_field.is_hidden():
             setattr(target, self.accessor_name, self.reverse_descriptor(reverse))
 
@@ -362,12 +375,18 @@ class ReverseSide(FieldCacheMixin, models.Field):
     def cache_name(self) -> str:
         return self.field.accessor_name
 
+    def contribute_to_class(self, cls, name, private_only=True, **kwargs):
+        # Always private, the copies Django makes for subclasses included: never a
+        # column, a form field or a migrated field.
+        super().contribute_to_class(cls, name, private_only=True, **kwargs)
+
     def get_attname_column(self):
         return self.get_attname(), None
 
     def get_col(self, alias, output_field=None):
         # Only the start of a path: the target's key column, which the path filters.
-        return RelationCol(alias, self.field.key_field, output_field=self)
+        column = key_column(self.model, self.field.key_field)
+        return RelationCol(alias, column, output_field=self)
 
     def get_lookup(self, lookup_name: str):
         return None
@@ -435,6 +454,6 @@ def check_private_fields(app_configs=None, **kwargs: Any) -> list[checks.CheckMe
     errors: list[checks.CheckMessage] = []
     for model in model_list:
         for field in model._meta.private_fields:
-            if isinstance(field, WeakRelationField) and field.model is model:
+            if isinstance(field, WeakRelationField) and not is_inherited(field):
                 errors.extend(field.check())
     return errors

@@ -36,6 +36,7 @@ from django.db.models import DO_NOTHING, Model, ProtectedError, RestrictedError
 from django.db.models.deletion import Collector
 
 from weakrel.base import reverse_sides
+from weakrel.inheritance import is_inherited
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -107,11 +108,13 @@ class WeakCollector:
                     relations = dependent_relations(model)
                     if not relations:
                         continue
-                    new = [obj for obj in instances if (alias, model, obj.pk) not in self.seen]
+                    # A proxy's rows are its concrete model's: followed once.
+                    concrete = model._meta.concrete_model
+                    new = [obj for obj in instances if (alias, concrete, obj.pk) not in self.seen]
                     if not new:
                         continue
                     pending = True
-                    self.seen.update((alias, model, obj.pk) for obj in new)
+                    self.seen.update((alias, concrete, obj.pk) for obj in new)
                     for field in relations:
                         field.collect_dependents(self, new)
 
@@ -207,5 +210,13 @@ class WeakCollector:
 def dependent_relations(model: type[Model]) -> list:
     """The weak fields whose rows depend on rows of ``model`` (Django's criterion:
     one-to-many or one-to-one reverse sides; a many-to-many's through keys carry
-    its ``on_delete``)."""
-    return [side.field for side in reverse_sides(model) if side.one_to_many or side.one_to_one]
+    its ``on_delete``).
+
+    A proxy's are its concrete model's. A multi-table child's copies of its parents'
+    are left out: deleting a child deletes its parent rows, whose own are followed.
+    """
+    return [
+        side.field
+        for side in reverse_sides(model._meta.concrete_model)
+        if (side.one_to_many or side.one_to_one) and not is_inherited(side)
+    ]

@@ -75,3 +75,13 @@ class Clinic(models.Model):
 class Visit(models.Model):
     clinic = weakrel.WeakForeignKey(Clinic, weakrel.CASCADE, related_name="visits")
     patient = weakrel.WeakForeignKey(Patient, weakrel.PROTECT, related_name="visits")
+
+
+# Subclasses of the source of WeakManyToManyFields (tests/test_inheritance.py).
+class Surgeon(Physician):
+    theatre = models.CharField(max_length=10, blank=True)
+
+
+class Locum(Physician):
+    class Meta:
+        proxy = True

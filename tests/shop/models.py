@@ -120,10 +120,41 @@ class Place(models.Model):
     name = models.CharField(max_length=50)
 
 
+# Subclasses declared before the weak keys to their parent (Review, below)...
 class Restaurant(Place):
     """A multi-table child: its primary key is the link to its parent."""
 
     seats = models.IntegerField(default=10)
+
+
+class PlaceProxy(Place):
+    class Meta:
+        proxy = True
+
+
+class Review(models.Model):
+    place = weakrel.WeakForeignKey(Place, weakrel.CASCADE, related_name="reviews")
+    stars = models.IntegerField(default=3)
+
+
+class Permit(models.Model):
+    place = weakrel.WeakForeignKey(Place, weakrel.PROTECT, related_name="permits")
+
+
+class Listing(models.Model):
+    """A weak key to a proxy: followed when the concrete row is deleted."""
+
+    place = weakrel.WeakForeignKey(PlaceProxy, weakrel.CASCADE, related_name="listings")
+
+
+# ...and after them.
+class Landmark(Place):
+    height = models.IntegerField(default=0)
+
+
+class PlaceAlias(Place):
+    class Meta:
+        proxy = True
 
 
 class Booking(models.Model):

@@ -49,6 +49,7 @@ from weakrel.base import (
     model_label,
     weak_fields,
 )
+from weakrel.inheritance import key_column
 from weakrel.lookups import RelatedPath, RelationCol, RemoteLookup, Unlinked
 from weakrel.relations.many_to_many_descriptors import ThroughDescriptor
 
@@ -217,7 +218,7 @@ class WeakManyToManyField(WeakRelationField, ManagerValuedField, models.Field):
 
     def get_col(self, alias, output_field=None):
         source, _target = self.through_keys
-        return RelationCol(alias, source.target_field, output_field=self)
+        return RelationCol(alias, key_column(self.model, source.target_field), output_field=self)
 
     def get_lookup(self, lookup_name: str):
         if lookup_name in ("exact", "in"):
@@ -264,10 +265,12 @@ def _is_weak_key(field) -> bool:
 
 
 def _points_at(key, model: type[models.Model]) -> bool:
+    """Whether ``key`` names rows of ``model``: the model itself, a proxy of it, or
+    an ancestor of it (a multi-table child inherits its parent's relations)."""
     to = key.remote_field.model
     if isinstance(to, str):
         return model_label(to) == model._meta.label_lower
-    return to._meta.concrete_model is model._meta.concrete_model
+    return to._meta.concrete_model is model._meta.concrete_model or issubclass(model, to)
 
 
 class ReverseWeakManyToMany(ManagerValuedField, ReverseSide):
@@ -287,7 +290,7 @@ class ReverseWeakManyToMany(ManagerValuedField, ReverseSide):
 
     def get_col(self, alias, output_field=None):
         _source, target = self.field.through_keys
-        return RelationCol(alias, target.target_field, output_field=self)
+        return RelationCol(alias, key_column(self.model, target.target_field), output_field=self)
 
     def get_lookup(self, lookup_name: str):
         if lookup_name in ("exact", "in"):

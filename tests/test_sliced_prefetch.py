@@ -245,3 +245,23 @@ def test_sliced_prefetch_of_the_forward_key_past_the_chunk_limit(two_keys_per_qu
         got = [(o.customer.pk, o.customer.name) for o in orders]
     assert sum(counts.values()) == 0
     assert got == [(o.customer_id, customers[o.customer_id]) for o in orders]
+
+
+@pytest.mark.parametrize(
+    "parents, lookup, queryset",
+    [
+        (Customer, "orders", lambda: Order.objects.order_by("-total")[:2]),
+        (Physician, "patients", lambda: Patient.objects.order_by("name")[:2]),
+        (Article, "tags", lambda: Tag.objects.order_by("name")[:2]),
+        (Tag, "articles", lambda: Article.objects.order_by("title")[:2]),
+    ],
+)
+def test_a_sliced_prefetch_into_the_manager_is_refused_as_in_django(parents, lookup, queryset):
+    customer = Customer.objects.create(name="c")
+    Order.objects.create(customer=customer, total=1)
+    physician = Physician.objects.create(name="p")
+    physician.patients.add(Patient.objects.create(name="x"), through_defaults={"at": AT})
+    tag = Tag.objects.create(name="t")
+    Article.objects.create(title="a", tags=[tag])
+    with pytest.raises(TypeError, match="Cannot filter a query once a slice has been taken"):
+        list(parents.objects.prefetch_related(Prefetch(lookup, queryset=queryset())))

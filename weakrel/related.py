@@ -274,6 +274,9 @@ class WeakRelatedManager:
 
     def _apply_rel_filters(self, queryset):
         """Narrow ``queryset`` to this instance's related rows, on their database."""
+        if getattr(queryset._query, "is_sliced", False):
+            # As Django's related managers: a sliced Prefetch keeps its rows in to_attr.
+            raise TypeError("Cannot filter a query once a slice has been taken.")
         queryset = queryset.using(self._db) if self._db else queryset._chain()
         return self._narrow(queryset)
 

@@ -204,12 +204,16 @@ class WeakForeignKey(WeakRelationField, models.Field):
         db = using or router.db_for_read(model, instance=instance)
         return model._base_manager.db_manager(db).all()
 
+    def target_exists(self, key: Any, *, instance: models.Model | None = None) -> bool:
+        """Whether ``key`` names a row in the database the target is read from."""
+        db = router.db_for_read(self.related_model, instance=instance)
+        return bool(self.target_key.existing([key], db))
+
     def validate(self, value: Any, model_instance: models.Model) -> None:
         super().validate(value, model_instance)
         if value is None or not self.enforce:
             return
-        db = router.db_for_read(self.related_model, instance=model_instance)
-        if not self.target_key.existing([value], db):
+        if not self.target_exists(value, instance=model_instance):
             raise exceptions.ValidationError(
                 self.error_messages["invalid"],
                 code="invalid",

@@ -49,3 +49,19 @@ class RecordingRouter:
 
     def db_for_write(self, model, **hints):
         self._record("write", model, hints)
+
+
+class OrdersOnlyRouter:
+    """The documented AuthRouter pattern: an opinion about some models, None for the
+    rest, which Django then reads from ``default``."""
+
+    MODELS = {"shop.order", "shop.orderline"}
+
+    def _alias(self, model, hints):
+        return "orders" if model._meta.label_lower in self.MODELS else None
+
+    def db_for_read(self, model, **hints):
+        return self._alias(model, hints)
+
+    def db_for_write(self, model, **hints):
+        return self._alias(model, hints)

@@ -85,3 +85,34 @@ def test_explicit_using_beats_the_router():
     assert ada.orders.db_manager("orders").count() == 1
     with pytest.raises(DatabaseError):  # the table only exists in "orders"
         list(ada.orders.using("default").all())
+
+
+@pytest.fixture
+def orders_only():
+    """Customer is read from ``default`` because no router has an opinion about it,
+    as ``Customer.objects.get()`` would be: not from the order's database."""
+    with override_settings(DATABASE_ROUTERS=["tests.routers.OrdersOnlyRouter"]):
+        yield
+
+
+def test_a_target_no_router_places_is_read_from_default(orders_only):
+    ada = Customer.objects.create(name="Ada")
+    assert ada._state.db == "default"
+    order = Order.objects.create(customer=ada)  # no false DanglingReferenceError
+    assert order._state.db == "orders"
+    order = Order.objects.get(pk=order.pk)
+    assert order.customer == ada
+    Order.objects.create(customer_id=ada.pk)
+    (loaded, _second) = Order.objects.prefetch_related("customer").order_by("pk")
+    assert loaded.customer == ada
+    assert [o.pk for o in ada.orders.all()] == list(
+        Order.objects.order_by("pk").values_list("pk", flat=True)
+    )
+    assert list(
+        Order.objects.filter(customer__name="Ada").values_list("customer_id", flat=True)
+    ) == [
+        ada.pk,
+        ada.pk,
+    ]
+    (prefetched,) = Customer.objects.prefetch_related("orders")
+    assert len(prefetched.orders.all()) == 2

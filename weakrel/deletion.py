@@ -31,10 +31,11 @@ from contextlib import ExitStack
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
-from django.db import router, transaction
+from django.db import transaction
 from django.db.models import DO_NOTHING, Model, ProtectedError, RestrictedError
 from django.db.models.deletion import Collector
 
+from weakrel import routing
 from weakrel.base import reverse_sides
 from weakrel.inheritance import is_inherited
 
@@ -120,7 +121,7 @@ class WeakCollector:
 
     def alias_for(self, field, targets: list[Model]) -> str:
         """The database holding the rows that point at ``targets`` through ``field``."""
-        return router.db_for_write(field.model, instance=targets[0])
+        return routing.db_for_write(field.model, instance=targets[0])
 
     def add_cascade(self, alias: str, queryset) -> None:
         self.collector_for(alias).collect(queryset, fail_on_restricted=False)

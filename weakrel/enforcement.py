@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from django.db import router
 from django.db.models import Model
 
+from weakrel import routing
 from weakrel.base import WeakRelationField, weak_fields
 
 
@@ -39,7 +39,7 @@ def check_keys(field: WeakRelationField, keys: Iterable[tuple[Model | None, Any]
     """
     by_db: dict[str, dict[Any, None]] = defaultdict(dict)
     for instance, key in keys:
-        by_db[router.db_for_read(field.related_model, instance=instance)][key] = None
+        by_db[routing.db_for_read(field.related_model, instance=instance)][key] = None
     for db, wanted in by_db.items():
         field.target_key.check(wanted, db)
 

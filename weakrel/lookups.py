@@ -18,11 +18,12 @@ from functools import partial
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FieldError, FullResultSet
-from django.db import models, router
+from django.db import models
 from django.db.models.expressions import Col, F
 from django.db.models.lookups import In, Lookup, Transform
 from django.db.models.sql.query import Query
 
+from weakrel import routing
 from weakrel.routing import database_errors, key_chunk_size
 
 
@@ -157,7 +158,7 @@ class RelatedPath(Transform):
         """The remote queryset of keys that satisfy ``<path>__<lookup_name>=value``."""
         model = self.remote_model
         lookup = "__".join([*self.names, lookup_name])
-        db = router.db_for_read(model)
+        db = routing.db_for_read(model)
         return (
             model._base_manager.using(db)
             .filter(**{lookup: value})

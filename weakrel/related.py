@@ -25,11 +25,11 @@ from functools import cache, cached_property
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import router
 from django.db.models import Model, Q, QuerySet, Window, sql
 from django.db.models.functions import RowNumber
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
+from weakrel import routing
 from weakrel.lookups import filter_keys
 from weakrel.routing import database_errors, filter_in
 
@@ -70,6 +70,14 @@ class RelatedQuerySetMixin:
     def __deepcopy__(self, memo):
         self.query  # noqa: B018 - copies carry a real query
         return super().__deepcopy__(memo)
+
+    @property
+    def db(self) -> str:
+        # Django's QuerySet.db, without the fall back to the hinted instance's database.
+        if self._db:
+            return self._db
+        route = routing.db_for_write if self._for_write else routing.db_for_read
+        return route(self.model, **self._hints)
 
     def _reading(self):
         return database_errors(self.db, f"reading {self.model._meta.label}")
@@ -126,6 +134,8 @@ def prefetch_start(querysets, default: Callable[[], QuerySet], instances) -> Que
         )
     queryset = querysets[0] if querysets else default()
     queryset._add_hints(instance=instances[0])
+    if queryset._db is None:
+        queryset = queryset.using(routing.db_for_read(queryset.model, instance=instances[0]))
     return queryset
 
 
@@ -259,7 +269,7 @@ class WeakRelatedManager:
             )
 
     def _db_for_write(self) -> str:
-        return self._db or router.db_for_write(self.model, instance=self.instance)
+        return self._db or routing.db_for_write(self.model, instance=self.instance)
 
     def _narrow(self, queryset):
         """Narrow a queryset no one else holds, in place.
@@ -278,6 +288,8 @@ class WeakRelatedManager:
             # As Django's related managers: a sliced Prefetch keeps its rows in to_attr.
             raise TypeError("Cannot filter a query once a slice has been taken.")
         queryset = queryset.using(self._db) if self._db else queryset._chain()
+        if queryset._db is None:  # a Prefetch queryset: not ours, routed as ours are
+            queryset._db = routing.db_for_read(self.model, instance=self.instance)
         return self._narrow(queryset)
 
     def get_queryset(self):

@@ -1,9 +1,11 @@
-"""The databases a weak relation talks to: their failures and their parameter limits.
+"""The databases a weak relation talks to: routing, failures and parameter limits.
 
-Every read goes through ``router.db_for_read(model, instance=...)`` and every write
-through ``router.db_for_write``, the way Django's related managers route. A database
-that fails is named (:func:`database_errors`). Key lists are sent as one ``IN (...)``
-and split only past the backend's real parameter limit (:func:`filter_in`).
+Every read goes through the routers' ``db_for_read(model, instance=...)`` and every
+write through ``db_for_write``, the way Django's related managers route, with one
+difference (:func:`db_for_read`): when no router has an opinion, the rows are in
+``default``, not in the hinted instance's database. A database that fails is named
+(:func:`database_errors`). Key lists are sent as one ``IN (...)`` and split only past
+the backend's real parameter limit (:func:`filter_in`).
 """
 
 import sqlite3
@@ -11,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import InterfaceError, OperationalError, connections
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections, router
 
 from weakrel.exceptions import RelatedDatabaseError
 
@@ -43,6 +45,31 @@ def max_params(alias: str) -> int:
             limit = connection.features.max_query_params or PROTOCOL_PARAM_LIMIT
         _limits[alias] = limit
     return _limits[alias]
+
+
+def _route(action: str, model, hints: dict[str, Any]) -> str:
+    for candidate in router.routers:
+        method = getattr(candidate, action, None)
+        if method is not None:
+            chosen = method(model, **hints)
+            if chosen:
+                return chosen
+    return DEFAULT_DB_ALIAS
+
+
+def db_for_read(model, **hints: Any) -> str:
+    """The database the routers choose for reading ``model``'s rows, else ``default``.
+
+    Django's own router falls back to the hinted instance's database, which is right
+    for a ``ForeignKey`` (its target must live there) and wrong for a weak relation,
+    whose two sides live wherever their own models are routed.
+    """
+    return _route("db_for_read", model, hints)
+
+
+def db_for_write(model, **hints: Any) -> str:
+    """:func:`db_for_read` for writes."""
+    return _route("db_for_write", model, hints)
 
 
 @contextmanager

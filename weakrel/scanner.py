@@ -36,13 +36,13 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 from django.apps import apps
-from django.db import router, transaction
+from django.db import transaction
 from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_DEFAULT, SET_NULL
 
 from weakrel.base import WeakRelationField
 from weakrel.conf import weakrel_settings
 from weakrel.deletion import PULL
-from weakrel.routing import database_errors, filter_in
+from weakrel.routing import database_errors, db_for_read, filter_in
 
 FIXES = ("delete", "null", "default", "pull", "on-delete")
 SAMPLE_SIZE = 5
@@ -203,8 +203,8 @@ class RelationScan:
         self.field = field
         self.batch_size = batch_size or weakrel_settings.CHECK_BATCH_SIZE
         self.repair = resolve_fix(field, fix) if fix else None
-        self.source_alias = router.db_for_read(field.model)
-        self.target_alias = router.db_for_read(field.related_model)
+        self.source_alias = db_for_read(field.model)
+        self.target_alias = db_for_read(field.related_model)
         self.finding = Finding(
             field, self.source_alias, self.target_alias, fix=self.repair, dry_run=dry_run
         )

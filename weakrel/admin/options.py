@@ -20,7 +20,6 @@ from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist
-from django.db import router
 from django.db.models import Model, ProtectedError, RestrictedError
 from django.db.models.deletion import Collector
 from django.http import HttpRequest
@@ -28,6 +27,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
+from weakrel import routing
 from weakrel.admin.forms import WeakKeyField
 from weakrel.admin.widgets import WeakRawIdWidget
 from weakrel.base import reverse_sides
@@ -160,7 +160,7 @@ def weak_deleted_objects(objs, request: HttpRequest, admin_site):
     objs = list(objs)
     if not objs:
         return [], {}, set(), []
-    collector = Collector(using=router.db_for_write(type(objs[0])), origin=objs[0])
+    collector = Collector(using=routing.db_for_write(type(objs[0])), origin=objs[0])
     try:
         collector.collect(objs)
     except (ProtectedError, RestrictedError):

@@ -31,11 +31,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.core import checks, exceptions
-from django.db import models, router
+from django.db import models
 from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_DEFAULT, SET_NULL
 from django.utils.translation import gettext_lazy as _
 
-from weakrel import lookups
+from weakrel import lookups, routing
 from weakrel.base import ReverseSide, WeakRel, WeakRelationField
 from weakrel.deletion import WeakCollector, collector_hook
 from weakrel.enforcement import check_keys
@@ -201,12 +201,12 @@ class WeakForeignKey(WeakRelationField, models.Field):
     def target_queryset(self, *, instance: models.Model | None = None, using: str | None = None):
         """The target's base manager, routed for reading (Django's hints convention)."""
         model = self.related_model
-        db = using or router.db_for_read(model, instance=instance)
+        db = using or routing.db_for_read(model, instance=instance)
         return model._base_manager.db_manager(db).all()
 
     def target_exists(self, key: Any, *, instance: models.Model | None = None) -> bool:
         """Whether ``key`` names a row in the database the target is read from."""
-        db = router.db_for_read(self.related_model, instance=instance)
+        db = routing.db_for_read(self.related_model, instance=instance)
         return bool(self.target_key.existing([key], db))
 
     def validate(self, value: Any, model_instance: models.Model) -> None:

@@ -25,7 +25,7 @@ from django.db.models import Model
 
 from weakrel.base import ReverseSide, WeakRelationField
 from weakrel.related import RelatedManagerDescriptor, WeakRelatedManager, prefetch
-from weakrel.routing import database_errors
+from weakrel.routing import database_errors, db_for_read
 
 _MISSING = object()
 
@@ -76,7 +76,8 @@ class ForwardWeakDescriptor:
         return self.field.key_of(cached) == key
 
     def get_queryset(self, **hints: Any):
-        return self.field.related_model._base_manager.db_manager(hints=hints).all()
+        model = self.field.related_model
+        return model._base_manager.db_manager(db_for_read(model, **hints), hints=hints).all()
 
     def get_prefetch_querysets(self, instances, querysets=None):
         field = self.field
@@ -153,7 +154,8 @@ class ReverseWeakOneDescriptor:
         return self.cache_name in instance._state.fields_cache
 
     def get_queryset(self, **hints: Any):
-        return self.field.model._base_manager.db_manager(hints=hints).all()
+        model = self.field.model
+        return model._base_manager.db_manager(db_for_read(model, **hints), hints=hints).all()
 
     def get_prefetch_querysets(self, instances, querysets=None):
         field = self.field

@@ -13,10 +13,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import models, router, transaction
+from django.db import models, transaction
 from django.db.models.signals import m2m_changed
 from django.db.models.utils import resolve_callables
 
+from weakrel import routing
 from weakrel.base import WeakRelationField
 from weakrel.enforcement import check_references
 from weakrel.related import RelatedManagerDescriptor, WeakRelatedManager
@@ -88,14 +89,15 @@ class ThroughManager(WeakRelatedManager):
     # -- reading ----------------------------------------------------------------
 
     def _through_rows(self, *, using: str | None = None):
-        db = using or router.db_for_read(self.through, instance=self.instance)
+        db = using or routing.db_for_read(self.through, instance=self.instance)
         return self.through._base_manager.using(db).filter(**{self.near.attname: self.key})
 
     def prefetch_links(self, queryset, instances, fetch):
         """The through rows first, then the targets they name (one query each)."""
         near, far = self.near, self.far
         keys = {near.key_of(inst) for inst in instances} - {None}
-        through = self.through._base_manager.db_manager(hints={"instance": instances[0]})
+        db = routing.db_for_read(self.through, instance=instances[0])
+        through = self.through._base_manager.db_manager(db, hints={"instance": instances[0]})
         owners: dict[Any, list[Any]] = defaultdict(list)
         pairs = through.values_list(near.attname, far.attname).order_by()
         for near_key, far_key in filter_in(pairs, near.attname, sorted(keys, key=str)):
@@ -109,7 +111,7 @@ class ThroughManager(WeakRelatedManager):
     # -- writing ----------------------------------------------------------------
 
     def _db_for_write(self) -> str:
-        return router.db_for_write(self.through, instance=self.instance)
+        return routing.db_for_write(self.through, instance=self.instance)
 
     def _far_keys(self, objs: Iterable[Any]) -> list[Any]:
         """Keys of ``objs`` (instances of the far model or raw keys), in order."""
@@ -228,7 +230,7 @@ class ThroughManager(WeakRelatedManager):
         """Run ``method`` (create, get_or_create, ...) for a target in its own
         database, and link a target it created."""
         self._check_key()
-        db = router.db_for_write(self.model, instance=self.instance)
+        db = routing.db_for_write(self.model, instance=self.instance)
         return self._write_linked(method, db, kwargs, through_defaults=through_defaults)
 
     def create(self, *, through_defaults: dict | None = None, **kwargs: Any):

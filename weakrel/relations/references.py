@@ -31,10 +31,11 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.core import exceptions
-from django.db import models, router, transaction
+from django.db import models, transaction
 from django.db.models import DO_NOTHING, PROTECT, RESTRICT
 from django.utils.translation import gettext_lazy as _
 
+from weakrel import routing
 from weakrel.base import ReverseSide, WeakRel, WeakRelationField
 from weakrel.deletion import PULL, collector_hook
 from weakrel.enforcement import check_keys
@@ -234,7 +235,7 @@ class WeakReferencesMany(WeakRelationField, models.JSONField):
             raise self._duplicate_error(repeated)
         if not self.enforce:
             return
-        db = router.db_for_read(self.related_model, instance=model_instance)
+        db = routing.db_for_read(self.related_model, instance=model_instance)
         missing = self.target_key.missing(keys, db)
         if missing:
             raise exceptions.ValidationError(

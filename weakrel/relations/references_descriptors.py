@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import models, router, transaction
+from django.db import models, transaction
 from django.db.models import Case, IntegerField, Value, When
 
+from weakrel import routing
 from weakrel.base import WeakRelationField
 from weakrel.related import RelatedManagerDescriptor, WeakRelatedManager
 
@@ -160,7 +161,7 @@ class ReferencesManager(WeakRelatedManager):
     clear.alters_data = True
 
     def _create_target(self, method: str, kwargs: dict[str, Any]) -> Any:
-        db = router.db_for_write(self.model, instance=self.instance)
+        db = routing.db_for_write(self.model, instance=self.instance)
         return self._write_linked(method, db, kwargs)
 
     def create(self, **kwargs: Any) -> models.Model:

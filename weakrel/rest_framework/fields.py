@@ -14,10 +14,11 @@ from typing import Any
 
 from django.core import exceptions as django_exceptions
 from django.core.validators import ProhibitNullCharactersValidator
-from django.db import models, router
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from weakrel import routing
 from weakrel.keys import TargetKey
 from weakrel.relations.foreign_key import WeakForeignKey
 from weakrel.relations.many_to_many import WeakManyToManyField
@@ -63,7 +64,7 @@ class WeakKeyField(serializers.Field):
 
     @property
     def target_alias(self) -> str:
-        return router.db_for_read(self.target_model)
+        return routing.db_for_read(self.target_model)
 
     @property
     def enforce(self) -> bool:
@@ -200,7 +201,7 @@ class WeakLinkListField(WeakKeyListField):
 
     def _links(self):
         through = self.near.model
-        return through._base_manager.db_manager(router.db_for_read(through)).order_by("pk")
+        return through._base_manager.db_manager(routing.db_for_read(through)).order_by("pk")
 
     def prefetch_keys(self, instances: list[models.Model]) -> None:
         """Read the linked keys of every instance in one query (per parameter chunk)."""

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, router, transaction
+from django.db import models, transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from rest_framework import status
@@ -21,6 +21,7 @@ from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter, Route
 
+from weakrel import routing
 from weakrel.relations.foreign_key import WeakForeignKey
 
 __all__ = ["RelationRouter", "RelationViewSetMixin"]
@@ -115,7 +116,7 @@ class RelationViewSetMixin:
         else:
             # The row and its link, in two databases: both or neither.
             model = self.get_related_manager().model
-            aliases = {router.db_for_write(model), self._link_db()}
+            aliases = {routing.db_for_write(model), self._link_db()}
             with ExitStack() as stack:
                 for alias in sorted(aliases):
                     stack.enter_context(transaction.atomic(using=alias))
@@ -125,7 +126,7 @@ class RelationViewSetMixin:
     def _link_db(self) -> str:
         manager = self.get_related_manager()
         through = getattr(manager, "through", None)
-        return router.db_for_write(through or type(self.get_parent()))
+        return routing.db_for_write(through or type(self.get_parent()))
 
     def _add(self, target: models.Model) -> None:
         manager = self.get_related_manager()

@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models, router, transaction
+from django.db import models, transaction
 from django.db.models import prefetch_related_objects
 from django.db.models.fields import related_descriptors
 from rest_framework import serializers
@@ -23,6 +23,7 @@ from rest_framework.serializers import LIST_SERIALIZER_KWARGS, LIST_SERIALIZER_K
 from rest_framework.settings import api_settings
 from rest_framework.validators import UniqueValidator
 
+from weakrel import routing
 from weakrel.exceptions import DanglingReferenceError
 from weakrel.relations.foreign_key import WeakForeignKey
 from weakrel.relations.foreign_key_descriptors import (
@@ -158,8 +159,8 @@ class IncludeModelSerializer(serializers.ModelSerializer):
         """Run ``save()`` then write the links, all or nothing on both databases."""
         if not links:
             return save()
-        aliases = {router.db_for_write(self.Meta.model)}
-        aliases |= {router.db_for_write(field.near.model) for field in links}
+        aliases = {routing.db_for_write(self.Meta.model)}
+        aliases |= {routing.db_for_write(field.near.model) for field in links}
         with ExitStack() as stack:
             for alias in sorted(aliases):
                 stack.enter_context(transaction.atomic(using=alias))

@@ -35,6 +35,7 @@ class TargetKey:
     def __init__(self, field: models.Field, target_field: models.Field) -> None:
         self.field = field
         self.target_field = target_field
+        self._ranges: dict[str, tuple[int, int] | None] = {}
 
     @property
     def model(self) -> type[models.Model]:
@@ -93,16 +94,27 @@ class TargetKey:
     # -- ranges -------------------------------------------------------------------
 
     def column_range(self, alias: str) -> tuple[int, int] | None:
-        """The integers a key column holds on ``alias``; None for other key types."""
+        """The integers a key column holds on ``alias``; None for other key types.
+
+        Worked out once per alias: a lookup checks every key it is given.
+        """
+        try:
+            return self._ranges[alias]
+        except KeyError:
+            pass
         ops = connections[alias].ops
-        if self.internal_type not in ops.integer_field_ranges:
-            return None
-        low, high = ops.integer_field_range(self.internal_type)
-        return (INT64[0] if low is None else low, INT64[1] if high is None else high)
+        bounds = None
+        if self.internal_type in ops.integer_field_ranges:
+            low, high = ops.integer_field_range(self.internal_type)
+            bounds = (INT64[0] if low is None else low, INT64[1] if high is None else high)
+        self._ranges[alias] = bounds
+        return bounds
 
     def in_range(self, key: Any, alias: str) -> bool:
         """False for an integer the key column on ``alias`` cannot hold: it names no row."""
-        bounds = self.column_range(alias) if isinstance(key, int) else None
+        if not isinstance(key, int):
+            return True
+        bounds = self.column_range(alias)
         return bounds is None or bounds[0] <= key <= bounds[1]
 
     # -- existence ----------------------------------------------------------------

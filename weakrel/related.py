@@ -22,6 +22,7 @@ import copy
 from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import cache, cached_property
+from operator import attrgetter
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -165,30 +166,37 @@ def prefetch(
     """One level of ``prefetch_related()`` for any weak relation.
 
     ``links(queryset, instances, fetch)`` runs the level's queries, reading rows with
-    ``fetch(queryset, attname, keys)``, and yields ``(owner token, row)`` pairs in the
-    order each owner should see its rows; the caller's ``instance_attr`` gives an
-    instance's token. Returns the rows and their ``rel_obj_attr``. A row linked to
-    several owners is copied, so each can carry its own prefetched relations, as a
-    join would give.
+    ``fetch(queryset, attname, keys)``, and returns ``(owner token, row)`` pairs in
+    the order each owner should see its rows; the caller's ``instance_attr`` gives an
+    instance's token. Returns the rows and their ``rel_obj_attr``.
 
-    A sliced queryset is limited per owner: in SQL over the ``partition`` column of
-    the rows when there is one (each chunk of keys holds whole partitions), otherwise
-    on the rows ``links`` yields, which then come from one ordered statement rather
-    than from chunks ordered each on its own.
+    Where each row has one owner, named by its ``partition`` column (a weak key, or
+    the target key a weak key names), ``links`` returns the rows alone, that column
+    is their token, and a sliced queryset is limited per owner in SQL (each chunk of
+    keys holds whole partitions).
+    Otherwise a row linked to several owners is copied, so each can carry its own
+    prefetched relations, as a join would give, and a slice is applied per owner to
+    the rows ``links`` yields, which then come from one ordered statement rather than
+    from chunks ordered each on its own.
     """
     queryset = prefetch_start(querysets, default, instances)
     lookups = queryset._prefetch_related_lookups
     base = queryset._chain()
     base._prefetch_related_lookups = ()
+    reading = database_errors(base.db, f"reading {base.model._meta.label}")
+    if partition is not None:
+        if base.query.is_sliced:
+            base = limit_per_owner(base, partition)
+        with reading:
+            rows = Rows(links(base, instances, filter_in))
+        rows._prefetch_related_lookups = lookups
+        return rows, attrgetter(partition)
     window, fetch = None, filter_in
     if base.query.is_sliced:
-        if partition is not None:
-            base = limit_per_owner(base, partition)
-        else:
-            window, fetch = (base.query.low_mark, base.query.high_mark), filter_keys
-            base.query.clear_limits()
+        window, fetch = (base.query.low_mark, base.query.high_mark), filter_keys
+        base.query.clear_limits()
     rows, owner, taken = Rows(), {}, Counter()
-    with database_errors(base.db, f"reading {base.model._meta.label}"):
+    with reading:
         for token, row in links(base, instances, fetch):
             if window is not None:
                 position = taken[token]
@@ -226,7 +234,7 @@ class WeakRelatedManager:
     def __init__(self, instance: Model) -> None:
         super().__init__()
         self.instance = instance
-        self.model = self.related_model()
+        self.model = self._model
         self.key = self.near_key(instance)
 
     def __call__(self, *, manager: str) -> WeakRelatedManager:
@@ -359,6 +367,7 @@ def create_related_manager(kind: type, superclass: type, **attrs: Any) -> type:
         **attrs,
     }
     cls = type(kind.__name__, (kind, superclass), namespace)
+    cls._model = cls.related_model()
     for name in ASYNC_TWINS:
         if getattr(kind, name, None) is not None:
             setattr(cls, f"a{name}", _async_twin(name))

@@ -16,6 +16,7 @@ Each prefetches through the core's one fan-out (``weakrel.related.prefetch``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from operator import attrgetter
 from typing import Any
@@ -44,12 +45,11 @@ def does_not_exist_class(base: type[Exception], model: type[Model], name: str) -
 
 
 def _links(key_attname: str, instance_key: Any) -> Any:
-    """Prefetch links: rows whose ``key_attname`` is the key of an instance."""
+    """Prefetch links: the rows whose ``key_attname`` is the key of an instance."""
 
     def links(queryset, instances, fetch):
         keys = {instance_key(instance) for instance in instances} - {None}
-        for row in fetch(queryset, key_attname, sorted(keys, key=str)):
-            yield getattr(row, key_attname), row
+        return fetch(queryset, key_attname, sorted(keys, key=str))
 
     return links
 
@@ -219,8 +219,15 @@ class ReverseWeakManyDescriptor(RelatedManagerDescriptor):
 
     def manager_attrs(self) -> dict[str, Any]:
         field = self.field
-        # Read on every access to a prefetched relation: computed once per class.
-        return {"field": field, "cache_name": field.accessor_name, "partition": field.attname}
+        # Read for every instance a prefetch fills: worked out once per class.
+        key = attrgetter(field.target_field.attname)
+        return {
+            "field": field,
+            "cache_name": field.accessor_name,
+            "partition": field.attname,
+            "near_key": key,
+            "instance_token": key,
+        }
 
     def __set__(self, instance: Model, value: Any) -> None:
         raise TypeError(
@@ -234,34 +241,36 @@ class HasManyManager(WeakRelatedManager):
 
     field: WeakRelationField
 
+    # The instance's key (its token among the links too): an attrgetter for the
+    # field's target key, set per class by the descriptor.
+    near_key: Callable[[Model], Any]
+    instance_token: Callable[[Model], Any]
+
     @classmethod
     def related_model(cls) -> type[Model]:
         return cls.field.model
 
-    def near_key(self, instance: Model) -> Any:
-        return self.field.key_of(instance)
-
     def key_name(self) -> str:
         return self.field.target_field.attname
 
-    def core_filters(self) -> dict[str, Any]:
-        return {self.field.attname: self.key}
-
     def _narrow(self, queryset):
-        queryset = super()._narrow(queryset)
-        queryset._known_related_objects = {self.field: {self.key: self.instance}}
+        field = self.field
+        queryset._add_hints(instance=self.instance)
+        queryset._deferred_filter = (False, (), {field.attname: self.key})
+        queryset._known_related_objects = {field: {self.key: self.instance}}
         return queryset
 
     def prefetch_links(self, queryset, instances, fetch):
         field = self.field
         by_key = {field.key_of(instance): instance for instance in instances}
         by_key.pop(None, None)
-        for row in fetch(queryset, field.attname, sorted(by_key, key=str)):
-            key = getattr(row, field.attname)
-            # Each dependent gets its target cached, as Django's reverse managers do.
+        rows = list(fetch(queryset, field.attname, sorted(by_key, key=str)))
+        # Each dependent gets its target cached, as Django's reverse managers do.
+        key_of_row = attrgetter(field.attname)
+        for row in rows:
             if not field.is_cached(row):
-                field.set_cached_value(row, by_key[key])
-            yield key, row
+                field.set_cached_value(row, by_key[key_of_row(row)])
+        return rows
 
     def _link(self, kwargs: dict[str, Any]) -> str:
         """Prepare a write that links a new row: the key, and its database."""

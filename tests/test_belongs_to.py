@@ -258,3 +258,27 @@ def test_abstract_and_inherited_weak_keys():
         assert Invoice._meta.get_field("owner").accessor_name == "shop_invoice_set"
         assert Receipt._meta.get_field("owner").accessor_name == "shop_receipt_set"
         assert Invoice._meta.get_field("owner").related_model is Customer
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_setting_the_key_forgets_the_cached_target_as_django_does():
+    from tests.shop.models import Note
+
+    ada = Customer.objects.create(name="Ada")
+    order = Order.objects.create(customer=ada)
+    note = Note.objects.create(order=order)
+    assert note.order == order
+    note.order_id = None  # the cached order must not be written back
+    note.save()
+    note.refresh_from_db()
+    assert note.order_id is None and note.order is None
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_refresh_from_db_forgets_the_cached_target():
+    ada = Customer.objects.create(name="Ada")
+    order = Order.objects.create(customer=ada)
+    assert order.customer.name == "Ada"
+    Customer.objects.filter(pk=ada.pk).update(name="Ada Lovelace")
+    order.refresh_from_db()
+    assert order.customer.name == "Ada Lovelace"

@@ -41,6 +41,7 @@ from weakrel.deletion import WeakCollector, collector_hook
 from weakrel.enforcement import check_keys
 from weakrel.relations.foreign_key_descriptors import (
     ForwardWeakDescriptor,
+    KeyAttribute,
     ReverseWeakManyDescriptor,
     ReverseWeakOneDescriptor,
 )
@@ -61,6 +62,7 @@ class WeakForeignKey(WeakRelationField, models.Field):
     # Read by Django's schema editor: weak keys never get a database constraint.
     db_constraint = False
     migration_path = "weakrel.fields.WeakForeignKey"
+    descriptor_class = KeyAttribute
     reverse_descriptor_class: type = ReverseWeakManyDescriptor
     supported_on_delete = (CASCADE, PROTECT, RESTRICT, SET_NULL, SET_DEFAULT, DO_NOTHING)
     default_error_messages = {

@@ -23,6 +23,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Model
+from django.db.models.query_utils import DeferredAttribute
 
 from weakrel.base import ReverseSide, WeakRelationField
 from weakrel.related import RelatedManagerDescriptor, WeakRelatedManager, prefetch
@@ -52,6 +53,22 @@ def _links(key_attname: str, instance_key: Any) -> Any:
         return fetch(queryset, key_attname, sorted(keys, key=str))
 
     return links
+
+
+class KeyAttribute(DeferredAttribute):
+    """``order.customer_id``: assigning the key forgets the cached ``order.customer``.
+
+    Django's ``ForeignKeyDeferredAttribute`` forgets it when the key changes; a weak
+    target can change in its own database without the key changing, so any
+    assignment forgets it, ``refresh_from_db()``'s included, which reloads the key.
+    """
+
+    def __set__(self, instance: Model, value: Any) -> None:
+        instance.__dict__[self.field.attname] = value
+        # Read without creating it: every instance loaded runs through here.
+        cache = instance._state.__dict__.get("fields_cache")
+        if cache:
+            cache.pop(self.field.cache_name, None)
 
 
 class ForwardWeakDescriptor:
@@ -129,10 +146,8 @@ class ForwardWeakDescriptor:
             setattr(instance, field.attname, field.key_of(value))
             field.set_cached_value(instance, value)
             return
-        # A raw key (fixtures, forms): keep it, forget any cached object.
+        # A raw key (fixtures, forms): the key attribute forgets any cached object.
         setattr(instance, field.attname, value)
-        if field.is_cached(instance):
-            field.delete_cached_value(instance)
 
 
 class ReverseWeakOneDescriptor:

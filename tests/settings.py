@@ -39,6 +39,8 @@ WEAKREL_TEST_ROUTES = {
     "shop.permit": "orders",
     "shop.listing": "orders",
     "shop.booking": "orders",
+    "shop.label": "third",
+    "shop.parcel": "orders",
     "api.physician": "default",
     "api.patient": "default",
     "clinic.physician": "default",

@@ -201,7 +201,37 @@ class RemoteLookup(Lookup):
 
     def as_sql(self, compiler, connection):
         keys = self.fetch_keys()
+        if self.through_null_key():
+            return self.null_key_sql(compiler, connection, keys)
         return keys_in_sql(compiler, connection, self.lhs.column, self.lhs.column_field, keys)
+
+    def through_null_key(self) -> bool:
+        """An ``isnull`` at the end of a path through a nullable weak key of this row."""
+        field = self.lhs.column_field
+        return (
+            self.lookup_name == "isnull"
+            and field.null
+            and getattr(field, "remote_field", None) is not None
+        )
+
+    def null_key_sql(self, compiler, connection, keys: list[Any]) -> tuple[str, list]:
+        """``isnull`` as Django's LEFT JOIN answers it: a row with no target has a
+        NULL there too (``isnull=True`` includes it; excluding ``isnull=False`` too).
+        """
+        column_sql, column_params = compiler.compile(self.lhs.column)
+        try:
+            sql, params = keys_in_sql(
+                compiler, connection, self.lhs.column, self.lhs.column_field, keys
+            )
+        except EmptyResultSet:
+            sql, params = "", []
+        if self.rhs:
+            if not sql:
+                return f"{column_sql} IS NULL", column_params
+            return f"({sql} OR {column_sql} IS NULL)", [*params, *column_params]
+        if not sql:
+            raise EmptyResultSet
+        return f"({column_sql} IS NOT NULL AND {sql})", [*column_params, *params]
 
 
 class Unlinked(RemoteLookup):

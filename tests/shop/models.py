@@ -161,3 +161,23 @@ class Booking(models.Model):
     """A weak key to a multi-table child, in another database."""
 
     restaurant = weakrel.WeakForeignKey(Restaurant, weakrel.CASCADE, related_name="bookings")
+
+
+# Twins for differential tests: the same shape with a weak key across databases and
+# with a ForeignKey in one database (tests/test_parity.py).
+class Label(models.Model):
+    text = models.CharField(max_length=20, null=True)
+
+
+class Parcel(models.Model):
+    name = models.CharField(max_length=20)
+    label = weakrel.WeakForeignKey(Label, weakrel.SET_NULL, null=True, related_name="parcels")
+
+
+class NativeLabel(models.Model):
+    text = models.CharField(max_length=20, null=True)
+
+
+class NativeParcel(models.Model):
+    name = models.CharField(max_length=20)
+    label = models.ForeignKey(NativeLabel, models.SET_NULL, null=True, related_name="parcels")

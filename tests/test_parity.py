@@ -1,0 +1,50 @@
+"""Differential tests: a weak key across databases answers as a ForeignKey in one.
+
+``Parcel.label`` is a nullable ``WeakForeignKey`` (parcels in "orders", labels in
+"third"); ``NativeParcel.label`` is the same ``ForeignKey`` in "default". The same
+rows go into both, and every query must return the same parcels.
+"""
+
+import pytest
+from django.db.models import Q
+
+from tests.shop.models import Label, NativeLabel, NativeParcel, Parcel
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+# parcel name -> its label's text (MISSING: no label at all)
+MISSING = object()
+ROWS = {"unlabelled": MISSING, "blank": None, "a": "a", "b": "b"}
+
+
+@pytest.fixture
+def twins():
+    for name, text in ROWS.items():
+        label = native = None
+        if text is not MISSING:
+            label = Label.objects.create(text=text)
+            native = NativeLabel.objects.create(text=text)
+        Parcel.objects.create(name=name, label=label)
+        NativeParcel.objects.create(name=name, label=native)
+
+
+def names(queryset):
+    return sorted(queryset.values_list("name", flat=True))
+
+
+CONDITIONS = [
+    Q(label__text__isnull=True),
+    Q(label__text__isnull=False),
+    Q(label__text="a"),
+    Q(label__text__in=["a", "b"]),
+    Q(label__isnull=True),
+    Q(label__text="a") | Q(label__isnull=True),
+]
+
+
+@pytest.mark.parametrize("condition", CONDITIONS, ids=str)
+@pytest.mark.parametrize("method", ["filter", "exclude"])
+def test_null_semantics_through_a_nullable_key(twins, condition, method):
+    weak = names(getattr(Parcel.objects, method)(condition))
+    native = names(getattr(NativeParcel.objects, method)(condition))
+    assert weak == native

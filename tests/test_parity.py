@@ -48,3 +48,15 @@ def test_null_semantics_through_a_nullable_key(twins, condition, method):
     weak = names(getattr(Parcel.objects, method)(condition))
     native = names(getattr(NativeParcel.objects, method)(condition))
     assert weak == native
+
+
+@pytest.mark.parametrize("model", [Parcel, NativeParcel], ids=lambda m: m.__name__)
+def test_lookup_errors_are_djangos(twins, model):
+    other_model = NativeParcel if model is Parcel else Parcel
+    wrong = other_model.objects.first()
+    with pytest.raises(ValueError, match='Cannot query ".*": Must be ".*Label" instance.'):
+        list(model.objects.filter(label=wrong))
+    with pytest.raises(ValueError):
+        list(model.objects.filter(label="abc"))
+    with pytest.raises(ValueError):
+        list(model.objects.filter(label__in=["abc"]))

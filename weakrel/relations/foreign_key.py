@@ -154,10 +154,23 @@ class WeakForeignKey(WeakRelationField, models.Field):
         return self.target_key.to_python(value)
 
     def get_prep_value(self, value: Any) -> Any:
+        """A key for a query: refused with ``ValueError``, as Django refuses a value its
+        field cannot prepare, or an instance of another model."""
         value = super().get_prep_value(value)
         if value is None:
             return None
-        return self.target_field.get_prep_value(self.to_python(value))
+        if isinstance(value, models.Model):
+            if not isinstance(value, self.related_model._meta.concrete_model):
+                raise ValueError(
+                    f'Cannot query "{value}": Must be "{self.related_model._meta.object_name}" '
+                    "instance."
+                )
+            return self.target_field.get_prep_value(self.key_of(value))
+        try:
+            key = self.target_key.to_python(value)
+        except exceptions.ValidationError as exc:
+            raise ValueError(exc.messages[0]) from exc
+        return self.target_field.get_prep_value(key)
 
     def get_db_prep_value(self, value: Any, connection, prepared: bool = False) -> Any:
         if not prepared:

@@ -60,3 +60,31 @@ def test_lookup_errors_are_djangos(twins, model):
         list(model.objects.filter(label="abc"))
     with pytest.raises(ValueError):
         list(model.objects.filter(label__in=["abc"]))
+
+
+def reverse_conditions(model):
+    """Filters of the labels through their reverse relation, for one side of the twins."""
+    parcels = model._meta.get_field("parcels").related_model
+    a = parcels.objects.get(name="a")
+    return [
+        Q(parcels=None),
+        Q(parcels__isnull=False),
+        Q(parcels=a),
+        Q(parcels=a.pk),
+        Q(parcels__in=[a]),
+        Q(parcels__in=parcels.objects.filter(name__in=["a", "b"])),
+        Q(parcels__name="b"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(7))
+@pytest.mark.parametrize("method", ["filter", "exclude"])
+def test_filters_through_the_reverse_relation(twins, index, method):
+    def texts(model):
+        condition = reverse_conditions(model)[index]
+        return sorted(
+            getattr(model.objects, method)(condition).values_list("text", flat=True),
+            key=str,
+        )
+
+    assert texts(Label) == texts(NativeLabel)

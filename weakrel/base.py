@@ -342,7 +342,27 @@ class _ReverseRemote:
         self.model = label
 
 
-class ReverseSide(FieldCacheMixin, models.Field):
+class ManagerValuedField:
+    """A private field whose value on an instance is a related manager.
+
+    ``Model.clean_fields()`` reads every field in ``_meta.fields`` and skips a blank
+    one whose value is "empty"; a manager has nothing to clean, so it always is.
+    """
+
+    class _Everything:
+        def __contains__(self, value: Any) -> bool:
+            return True
+
+    empty_values = _Everything()
+
+    def contribute_to_class(self, cls, name, private_only=False, **kwargs):
+        super().contribute_to_class(cls, name, private_only=private_only, **kwargs)
+        if not hasattr(cls, self.attname):
+            # A hidden relation has no accessor, yet clean_fields() reads the name.
+            setattr(cls, self.attname, None)
+
+
+class ReverseSide(ManagerValuedField, FieldCacheMixin, models.Field):
     """The private, column-less field a weak relation adds to its target.
 
     It makes the relation's query name resolvable on the target
@@ -366,6 +386,10 @@ class ReverseSide(FieldCacheMixin, models.Field):
             null=True,
             rel=_ReverseRemote(field.model._meta.label),
         )
+        # Not a relation Django follows: it would check a value filtered by it
+        # (filter(orders=order)) against this model; the side's own lookups answer.
+        # So it is one of _meta.fields, which full_clean() reads through its attname.
+        self.is_relation = False
 
     @property
     def related_model(self) -> type[models.Model]:
@@ -379,6 +403,10 @@ class ReverseSide(FieldCacheMixin, models.Field):
         # Always private, the copies Django makes for subclasses included: never a
         # column, a form field or a migrated field.
         super().contribute_to_class(cls, name, private_only=True, **kwargs)
+
+    def get_attname(self) -> str:
+        # Not the accessor, which may query or raise: an attribute that is always None.
+        return f"_weakrel_reverse_{self.name}"
 
     def get_attname_column(self):
         return self.get_attname(), None
@@ -407,26 +435,6 @@ class ReverseSide(FieldCacheMixin, models.Field):
     def deconstruct(self):  # never migrated: it exists only on model classes
         name, path, args, kwargs = super().deconstruct()
         return name, path, [self.field], {}
-
-
-class ManagerValuedField:
-    """A private field whose value on an instance is a related manager.
-
-    ``Model.clean_fields()`` reads every field in ``_meta.fields`` and skips a blank
-    one whose value is "empty"; a manager has nothing to clean, so it always is.
-    """
-
-    class _Everything:
-        def __contains__(self, value: Any) -> bool:
-            return True
-
-    empty_values = _Everything()
-
-    def contribute_to_class(self, cls, name, private_only=False, **kwargs):
-        super().contribute_to_class(cls, name, private_only=private_only, **kwargs)
-        if not hasattr(cls, self.attname):
-            # A hidden relation has no accessor, yet clean_fields() reads the name.
-            setattr(cls, self.attname, None)
 
 
 # -- the registry -----------------------------------------------------------------------

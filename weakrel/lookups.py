@@ -265,6 +265,20 @@ def reverse_isnull(lhs, rhs) -> Unlinked:
     return Unlinked(path, rhs)
 
 
+def reverse_related(lhs, rhs, *, lookup_name: str) -> RemoteLookup:
+    """``Customer.objects.filter(orders=order)``, ``orders__in=[...]`` (instances, keys
+    or a queryset of orders) and ``orders=None``, as Django answers them."""
+    if lookup_name == "exact" and rhs is None:
+        return reverse_isnull(lhs, True)
+
+    def key(value):
+        return value.pk if isinstance(value, models.Model) else value
+
+    if lookup_name == "in" and not isinstance(rhs, Query):
+        rhs = [key(value) for value in rhs]
+    return RemoteLookup(reverse_path("pk")(lhs), key(rhs), lookup_name=lookup_name)
+
+
 def related_path(name: str):
     """Transform factory for ``<weak key>__<name>`` (the forward direction)."""
 

@@ -27,7 +27,7 @@ Its accessors and the HasMany related manager are in ``foreign_key_descriptors``
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from django.core import checks, exceptions
@@ -422,6 +422,8 @@ class ReverseWeakRelation(ReverseSide):
     def get_lookup(self, lookup_name: str):
         if lookup_name == "isnull":
             return lookups.reverse_isnull
+        if lookup_name in ("exact", "in"):
+            return partial(lookups.reverse_related, lookup_name=lookup_name)
         return None
 
     def path(self, name: str):

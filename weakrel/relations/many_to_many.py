@@ -273,7 +273,7 @@ def _points_at(key, model: type[models.Model]) -> bool:
     return to._meta.concrete_model is model._meta.concrete_model or issubclass(model, to)
 
 
-class ReverseWeakManyToMany(ManagerValuedField, ReverseSide):
+class ReverseWeakManyToMany(ReverseSide):
     """The target's side of a :class:`WeakManyToManyField`, a private field.
 
     It lets ``Patient.objects.filter(physicians__name="Ann")`` resolve. Unlike the
@@ -283,10 +283,6 @@ class ReverseWeakManyToMany(ManagerValuedField, ReverseSide):
 
     many_to_many = True
     one_to_many = False
-
-    def __init__(self, field: WeakManyToManyField) -> None:
-        super().__init__(field)
-        self.is_relation = False
 
     def get_col(self, alias, output_field=None):
         _source, target = self.field.through_keys

@@ -40,6 +40,7 @@ WEAKREL_TEST_ROUTES = {
     "shop.listing": "orders",
     "shop.booking": "orders",
     "shop.label": "third",
+    "shop.step": "orders",
     "shop.parcel": "orders",
     "api.physician": "default",
     "api.patient": "default",

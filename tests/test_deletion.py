@@ -42,7 +42,7 @@ def test_protect_raises_before_anything_is_deleted():
         r.delete()
     assert str(excinfo.value.args[0]) == (
         "Cannot delete some instances of model 'R' because they are referenced through "
-        "protected weak relations: 'A.protect'."
+        "protected foreign keys: 'A.protect'."
     )
     assert excinfo.value.protected_objects == {a}
     assert R.objects.filter(pk=r.pk).exists()

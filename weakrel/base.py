@@ -67,6 +67,11 @@ class WeakRel:
     def is_hidden(self) -> bool:
         return bool(self.related_name) and self.related_name[-1] == "+"
 
+    def get_related_field(self) -> models.Field:
+        """The target's key field; ``Model.prepare_database_save()`` reads it when a
+        target instance is given to ``QuerySet.update()``."""
+        return self.field.key_field
+
     hidden = property(is_hidden)
 
     @property
@@ -164,12 +169,15 @@ class WeakRelationField(FieldCacheMixin):
         if cls._meta.abstract:
             return
         rel = self.remote_field
+        names = {
+            "class": cls.__name__.lower(),
+            "model_name": cls._meta.model_name,
+            "app_label": cls._meta.app_label.lower(),
+        }
         if rel.related_name:
-            rel.related_name = rel.related_name % {
-                "class": cls.__name__.lower(),
-                "model_name": cls._meta.model_name,
-                "app_label": cls._meta.app_label.lower(),
-            }
+            rel.related_name = rel.related_name % names
+        if rel.related_query_name:
+            rel.related_query_name = rel.related_query_name % names
         lazy_related_operation(_resolve_related, cls, *self.related_models(), field=self)
 
     def contribute_to_related_class(self, target: type[models.Model]) -> None:

@@ -143,7 +143,7 @@ class WeakCollector:
         if self.protected:
             raise ProtectedError(
                 f"Cannot delete some instances of model {model_name!r} because they are "
-                f"referenced through protected weak relations: {', '.join(self.protected)}.",
+                f"referenced through protected foreign keys: {', '.join(self.protected)}.",
                 set(chain.from_iterable(self.protected.values())),
             )
         blocked: dict[str, list[Model]] = defaultdict(list)
@@ -169,7 +169,7 @@ class WeakCollector:
         if blocked:
             raise RestrictedError(
                 f"Cannot delete some instances of model {model_name!r} because they are "
-                f"referenced through restricted weak relations: {', '.join(blocked)}.",
+                f"referenced through restricted foreign keys: {', '.join(blocked)}.",
                 set(chain.from_iterable(blocked.values())),
             )
 

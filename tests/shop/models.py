@@ -181,3 +181,13 @@ class NativeLabel(models.Model):
 class NativeParcel(models.Model):
     name = models.CharField(max_length=20)
     label = models.ForeignKey(NativeLabel, models.SET_NULL, null=True, related_name="parcels")
+
+
+class Step(models.Model):
+    """Meta.order_with_respect_to over a weak key."""
+
+    customer = weakrel.WeakForeignKey(Customer, weakrel.CASCADE, related_name="steps")
+    title = models.CharField(max_length=20)
+
+    class Meta:
+        order_with_respect_to = "customer"

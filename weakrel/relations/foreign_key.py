@@ -213,6 +213,10 @@ class WeakForeignKey(WeakRelationField, models.Field):
 
     # -- enforcement ----------------------------------------------------------------
 
+    def get_forward_related_filter(self, obj: models.Model) -> dict[str, Any]:
+        """The filter for the rows pointing at ``obj`` (``Meta.order_with_respect_to``)."""
+        return {self.attname: self.key_of(obj)}
+
     def target_queryset(self, *, instance: models.Model | None = None, using: str | None = None):
         """The target's base manager, routed for reading (Django's hints convention)."""
         model = self.related_model

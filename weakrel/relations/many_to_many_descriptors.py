@@ -32,6 +32,11 @@ class ThroughDescriptor(RelatedManagerDescriptor):
         self.reverse = reverse
 
     @property
+    def through(self) -> type[models.Model]:
+        """The through model, as ``Physician.patients.through`` is in Django."""
+        return self.field.through
+
+    @property
     def manager_kind(self) -> type[ThroughManager]:
         return ThroughManager
 

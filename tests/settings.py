@@ -41,6 +41,8 @@ WEAKREL_TEST_ROUTES = {
     "shop.booking": "orders",
     "shop.label": "third",
     "shop.step": "orders",
+    "shop.currency": "third",
+    "shop.price": "orders",
     "shop.parcel": "orders",
     "api.physician": "default",
     "api.patient": "default",

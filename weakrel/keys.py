@@ -17,7 +17,7 @@ from django.core import exceptions
 from django.db import connections, models
 
 from weakrel.exceptions import DanglingReferenceError
-from weakrel.routing import chunks, database_errors, key_chunk_size
+from weakrel.routing import chunks, database_errors, db_for_read, key_chunk_size
 
 # What a key column stores for each kind of target key: AutoFields become plain integers.
 INTEGER_TYPES = {
@@ -60,9 +60,16 @@ class TargetKey:
     # -- converting ---------------------------------------------------------------
 
     def to_python(self, value: Any) -> Any:
-        """``value`` as a key, or ``ValidationError`` for what no key column holds."""
+        """``value`` as a key, or ``ValidationError`` for what no key column holds.
+
+        A list or tuple is a natural key when the target's manager has
+        ``get_by_natural_key()`` (``loaddata`` of ``dumpdata --natural-foreign``): it is
+        looked up in the target's own database.
+        """
         if value is None:
             return None
+        if isinstance(value, list | tuple) and self.natural_keys:
+            return self.from_natural_key(value)
         try:
             key = self.target_field.to_python(value)
         except (TypeError, ValueError, OverflowError) as exc:
@@ -72,6 +79,20 @@ class TargetKey:
             # PostgreSQL cannot even compare such a string; no database stores it as a key.
             raise self.error("null_characters", value)
         return key
+
+    @cached_property
+    def natural_keys(self) -> bool:
+        return hasattr(self.model._default_manager, "get_by_natural_key")
+
+    def from_natural_key(self, natural_key: list | tuple) -> Any:
+        manager = self.model._default_manager
+        db = db_for_read(self.model)
+        try:
+            with database_errors(db, f"reading {self.model._meta.label}"):
+                target = manager.db_manager(db).get_by_natural_key(*natural_key)
+        except (self.model.DoesNotExist, TypeError, ValueError) as exc:
+            raise self.error("invalid_key", list(natural_key)) from exc
+        return getattr(target, self.target_field.attname)
 
     def error(self, code: str, value: Any) -> exceptions.ValidationError:
         return exceptions.ValidationError(

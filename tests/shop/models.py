@@ -191,3 +191,24 @@ class Step(models.Model):
 
     class Meta:
         order_with_respect_to = "customer"
+
+
+class CurrencyManager(models.Manager):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class Currency(models.Model):
+    """A target with a natural key (serialization tests)."""
+
+    code = models.CharField(max_length=3, unique=True)
+
+    objects = CurrencyManager()
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class Price(models.Model):
+    currency = weakrel.WeakForeignKey(Currency, weakrel.PROTECT, related_name="prices")
+    amount = models.IntegerField(default=0)

@@ -67,3 +67,76 @@ def test_class_and_app_label_in_related_query_name():
     assert Comment._meta.get_field("target").related_query_name() == "shop_comment"
     assert Link._meta.get_field("target").related_query_name() == "shop_link"
     assert [e.id for e in Comment.check() + Link.check() if e.id.startswith("weakrel")] == []
+
+
+@isolate_apps("tests.shop")
+def test_a_swappable_target_deconstructs_to_its_setting():
+    from django.conf import settings
+    from django.db.migrations.writer import MigrationWriter
+
+    class Ticket(models.Model):
+        owner = weakrel.WeakForeignKey(settings.AUTH_USER_MODEL, weakrel.CASCADE)
+        fixed = weakrel.WeakForeignKey(settings.AUTH_USER_MODEL, weakrel.CASCADE, swappable=False)
+
+        class Meta:
+            app_label = "shop"
+
+    field = Ticket._meta.get_field("owner")
+    assert field.swappable_setting == "AUTH_USER_MODEL"
+    to = field.deconstruct()[3]["to"]
+    assert to.setting_name == "AUTH_USER_MODEL"
+    text, imports = MigrationWriter.serialize(field)
+    assert "to=settings.AUTH_USER_MODEL" in text
+    assert "from django.conf import settings" in imports
+    assert Ticket._meta.get_field("fixed").deconstruct()[3]["to"] == "auth.user"
+
+
+@isolate_apps("tests.shop")
+def test_foreign_key_arguments_a_converting_project_has():
+    class Target(models.Model):
+        active = models.BooleanField(default=True)
+
+        class Meta:
+            app_label = "shop"
+
+    class Source(models.Model):
+        target = weakrel.WeakForeignKey(
+            Target, weakrel.CASCADE, limit_choices_to={"active": True}, db_constraint=False
+        )
+
+        class Meta:
+            app_label = "shop"
+
+    field = Source._meta.get_field("target")
+    assert field.get_limit_choices_to() == {"active": True}
+    assert field.deconstruct()[3]["limit_choices_to"] == {"active": True}
+    assert "db_constraint" not in field.deconstruct()[3]
+    assert field.formfield().limit_choices_to == {"active": True}
+    with pytest.raises(ValueError, match="never has a database constraint"):
+        weakrel.WeakForeignKey(Target, weakrel.CASCADE, db_constraint=True)
+
+
+def test_bulk_update_checks_only_the_weak_keys_it_writes():
+    from tests.shop.models import Coupon
+
+    ada = Customer.objects.create(name="Ada")
+    coupon = Coupon.objects.create(customer=ada, code="a")
+    coupon.customer_id = 424242  # dangling, but not written below
+    coupon.code = "b"
+    Coupon.objects.bulk_update([coupon], ["code"])
+    assert Coupon.objects.get(pk=coupon.pk).code == "b"
+    with pytest.raises(weakrel.DanglingReferenceError):
+        Coupon.objects.bulk_update([coupon], ["customer"])
+    assert Coupon.objects.get(pk=coupon.pk).customer_id == ada.pk
+
+
+def test_weak_queryset_update_checks_key_lists():
+    from tests.blog.models import Article, Tag
+
+    tag = Tag.objects.create(name="t")
+    article = Article.objects.create(title="a")
+    queryset = weakrel.WeakQuerySet(Article).filter(pk=article.pk)
+    assert queryset.update(tags_ids=[tag.pk]) == 1
+    with pytest.raises(weakrel.DanglingReferenceError):
+        queryset.update(tags_ids=[tag.pk, 9999])
+    assert Article.objects.get(pk=article.pk).tags_ids == [tag.pk]

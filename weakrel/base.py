@@ -18,6 +18,8 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
+from django.conf import SettingsReference
 from django.core import checks, exceptions
 from django.db import models
 from django.db.models import DO_NOTHING
@@ -215,10 +217,25 @@ class WeakRelationField(FieldCacheMixin):
     def cache_name(self) -> str:
         return self.name
 
+    swappable = False
+
+    @property
+    def swappable_setting(self) -> str | None:
+        """The setting that names a swappable target (``AUTH_USER_MODEL``), as a
+        ``ForeignKey`` has it: migrations then depend on the setting."""
+        if not self.swappable:
+            return None
+        model = self.remote_field.model
+        label = model if isinstance(model, str) else model._meta.label
+        return apps.get_swappable_settings_name(label)
+
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
         rel = self.remote_field
         kwargs["to"] = model_label(rel.model)
+        setting = self.swappable_setting
+        if setting is not None:
+            kwargs["to"] = SettingsReference(kwargs["to"], setting)
         if rel.related_name is not None:
             kwargs["related_name"] = rel.related_name
         if rel.related_query_name is not None:
@@ -461,8 +478,6 @@ def reverse_sides(model: type[models.Model]) -> list[ReverseSide]:
 @checks.register(checks.Tags.models)
 def check_private_fields(app_configs=None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Run the checks of column-less weak fields: Django checks only non-private ones."""
-    from django.apps import apps
-
     if app_configs is None:
         model_list = apps.get_models()
     else:

@@ -44,18 +44,21 @@ def check_keys(field: WeakRelationField, keys: Iterable[tuple[Model | None, Any]
         field.target_key.check(wanted, db)
 
 
-def check_references(instances: Iterable[Model]) -> None:
+def check_references(instances: Iterable[Model], *, fields: Iterable[str] | None = None) -> None:
     """Raise ``DanglingReferenceError`` if any weak key of ``instances`` names nothing.
 
     One query per weak relation (per database) for the whole batch, the keys of every
     ``WeakReferencesMany`` list included: call it before ``bulk_create()`` or after a
-    bulk ``update()`` of weak keys.
+    bulk ``update()`` of weak keys. ``fields`` (names or attnames) limits the check to
+    the keys about to be written, as ``bulk_update(objs, fields)`` writes them.
     """
     instances = list(instances)
     if not instances:
         return
+    names = None if fields is None else set(fields)
     for field in checked_fields(type(instances[0])):
-        if field.enforce:
+        written = names is None or field.name in names or field.attname in names
+        if field.enforce and written:
             field.check_batch(instances)
 
 

@@ -27,7 +27,7 @@ class WeakQuerySet(models.QuerySet):
 
     def bulk_update(self, objs: Iterable[models.Model], fields, *args: Any, **kwargs: Any):
         objs = list(objs)
-        check_references(objs)
+        check_references(objs, fields=fields)
         return super().bulk_update(objs, fields, *args, **kwargs)
 
     bulk_update.alters_data = True

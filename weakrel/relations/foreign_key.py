@@ -85,8 +85,13 @@ class WeakForeignKey(WeakRelationField, models.Field):
         blank: bool = False,
         enforce: bool = True,
         db_index: bool = True,
+        limit_choices_to: dict | models.Q | Callable | None = None,
+        swappable: bool = True,
+        db_constraint: bool = False,
         **kwargs: Any,
     ) -> None:
+        if db_constraint:
+            raise ValueError("A weak key never has a database constraint: db_constraint=False.")
         if not callable(on_delete):
             raise TypeError("on_delete must be callable.")
         if not isinstance(to, str) and not (isinstance(to, type) and issubclass(to, models.Model)):
@@ -97,9 +102,11 @@ class WeakForeignKey(WeakRelationField, models.Field):
         self.on_delete = on_delete
         self.enforce = enforce
         self.to_fields = (to_field,)
+        self.swappable = swappable
         kwargs["rel"] = WeakRel(
             self, to, to_field, related_name, related_query_name, collector_hook(on_delete)
         )
+        kwargs["rel"].limit_choices_to = limit_choices_to or {}
         super().__init__(null=null, blank=blank, db_index=db_index, **kwargs)
         # A column of keys, not a relation Django should join through or cascade on.
         self.is_relation = False
@@ -207,6 +214,7 @@ class WeakForeignKey(WeakRelationField, models.Field):
             "form_class": forms.ModelChoiceField,
             "queryset": self.related_model._default_manager.all(),
             "to_field_name": self.remote_field.field_name,
+            "limit_choices_to": self.remote_field.limit_choices_to,
         }
         defaults.update(kwargs)
         return super().formfield(**defaults)
@@ -355,7 +363,14 @@ class WeakForeignKey(WeakRelationField, models.Field):
             kwargs.pop("db_index", None)
         else:
             kwargs["db_index"] = False
+        if self.remote_field.limit_choices_to:
+            kwargs["limit_choices_to"] = self.remote_field.limit_choices_to
         return name, path, args, kwargs
+
+    def get_limit_choices_to(self) -> dict | models.Q:
+        """``limit_choices_to``, called if callable (read by forms and the admin)."""
+        limit = self.remote_field.limit_choices_to
+        return limit() if callable(limit) else limit
 
     def _check_relation(self) -> list[checks.CheckMessage]:
         return [*super()._check_relation(), *self._check_db_index_kept()]

@@ -215,3 +215,25 @@ def test_plain_models_keep_django_fast_delete(django_assert_num_queries):
     a = A.objects.create()
     with django_assert_num_queries(1, using="orders"):
         a.delete()
+
+
+def test_a_restrict_lifted_by_a_cascade_through_a_weak_key():
+    """Django's rule: a restricted row also deleted through another cascade is no
+    obstacle. Rim restricts Hub, and cascades from Spoke, which a weak key cascades
+    from Hub."""
+    from tests.shop.models import Hub, Rim, Spoke
+
+    hub, other = Hub.objects.create(), Hub.objects.create()
+    spoke = Spoke.objects.create(hub=hub)
+    Rim.objects.create(hub=hub, spoke=spoke)
+    hub.delete()
+    assert not Hub.objects.filter(pk=hub.pk).exists()
+    assert not Spoke.objects.exists() and not Rim.objects.exists()
+
+    # Restricted through a row that no cascade deletes: refused, as Django refuses it.
+    spoke = Spoke.objects.create(hub=other)
+    rim = Rim.objects.create(hub=other, spoke=Spoke.objects.create(hub=Hub.objects.create()))
+    with pytest.raises(models.RestrictedError) as excinfo:
+        other.delete()
+    assert excinfo.value.restricted_objects == {rim}
+    assert Spoke.objects.filter(pk=spoke.pk).exists()

@@ -59,8 +59,13 @@ def collector_hook(on_delete: Callable) -> Callable:
 
 
 def weak_on_delete(collector: Collector, field, sub_objs, using: str) -> None:
-    """Called by Django's Collector for a weak relation; hands the work to weakrel."""
-    WeakCollector.attach(collector)
+    """Called by Django's Collector for a weak relation; hands the work to weakrel.
+
+    The weak relations are followed now, while Django is still collecting, so that
+    rows they cascade to count when Django checks RESTRICT at the end of its collect():
+    a restricted row that is also being deleted through a cascade is no obstacle.
+    """
+    WeakCollector.attach(collector).collect()
 
 
 # Django passes an unevaluated queryset; weakrel queries the right database itself.
@@ -82,13 +87,16 @@ class WeakCollector:
         )
         # Keys already removed from the lists of a list relation, per (alias, field).
         self.pulled: dict[tuple[str, Any], set[Any]] = defaultdict(set)
+        self.collecting = False
 
     @classmethod
-    def attach(cls, collector: Collector) -> None:
-        if getattr(collector, "weakrel_collector", None) is None:
+    def attach(cls, collector: Collector) -> WeakCollector:
+        weak = getattr(collector, "weakrel_collector", None)
+        if weak is None:
             weak = cls(collector)
             collector.weakrel_collector = weak
             collector.delete = weak.delete
+        return weak
 
     def collector_for(self, alias: str) -> Collector:
         if alias not in self.collectors:
@@ -100,7 +108,20 @@ class WeakCollector:
     # -- collecting -------------------------------------------------------------
 
     def collect(self) -> None:
-        """Follow weak relations from everything collected, until nothing new appears."""
+        """Follow weak relations from everything collected, until nothing new appears.
+
+        Re-entered from a cascade it starts (Django collecting in one database meets a
+        weak relation again), it returns at once: the running loop sees the new rows.
+        """
+        if self.collecting:
+            return
+        self.collecting = True
+        try:
+            self._collect()
+        finally:
+            self.collecting = False
+
+    def _collect(self) -> None:
         pending = True
         while pending:
             pending = False

@@ -212,3 +212,17 @@ class Currency(models.Model):
 class Price(models.Model):
     currency = weakrel.WeakForeignKey(Currency, weakrel.PROTECT, related_name="prices")
     amount = models.IntegerField(default=0)
+
+
+# RESTRICT lifted by a cascade through a weak key (tests/test_deletion.py).
+class Hub(models.Model):
+    pass
+
+
+class Spoke(models.Model):
+    hub = weakrel.WeakForeignKey(Hub, weakrel.CASCADE, related_name="spokes")
+
+
+class Rim(models.Model):
+    hub = models.ForeignKey(Hub, models.RESTRICT, related_name="rims")
+    spoke = models.ForeignKey(Spoke, models.CASCADE, related_name="rims")

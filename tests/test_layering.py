@@ -24,7 +24,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "weakrel"
 
-CORE = ("base", "keys", "routing", "related", "lookups", "deletion", "enforcement")
+CORE = (
+    "base",
+    "reverse",
+    "inheritance",
+    "keys",
+    "routing",
+    "related",
+    "lookups",
+    "deletion",
+    "enforcement",
+)
 RELATION_MODULES = ("foreign_key", "many_to_many", "references")
 RELATIONS = "weakrel.relations"
 # Packages that sit on top of everything, and the package's public facade.

@@ -36,7 +36,7 @@ from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_DEFAULT
 from django.utils.translation import gettext_lazy as _
 
 from weakrel import lookups, routing
-from weakrel.base import ReverseSide, WeakRel, WeakRelationField
+from weakrel.base import WeakRel, WeakRelationField
 from weakrel.deletion import WeakCollector, collector_hook
 from weakrel.enforcement import check_keys
 from weakrel.relations.foreign_key_descriptors import (
@@ -45,6 +45,7 @@ from weakrel.relations.foreign_key_descriptors import (
     ReverseWeakManyDescriptor,
     ReverseWeakOneDescriptor,
 )
+from weakrel.reverse import ReverseSide
 from weakrel.routing import chunks, key_chunk_size
 
 if TYPE_CHECKING:

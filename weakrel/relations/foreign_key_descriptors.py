@@ -25,8 +25,9 @@ from django.db import transaction
 from django.db.models import Model
 from django.db.models.query_utils import DeferredAttribute
 
-from weakrel.base import ReverseSide, WeakRelationField
+from weakrel.base import WeakRelationField
 from weakrel.related import RelatedManagerDescriptor, WeakRelatedManager, prefetch
+from weakrel.reverse import ReverseSide
 from weakrel.routing import database_errors, db_for_read
 
 _MISSING = object()

@@ -42,8 +42,6 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from weakrel.base import (
-    ManagerValuedField,
-    ReverseSide,
     WeakRel,
     WeakRelationField,
     model_label,
@@ -52,6 +50,7 @@ from weakrel.base import (
 from weakrel.inheritance import key_column
 from weakrel.lookups import RelatedPath, RelationCol, RemoteLookup, Unlinked
 from weakrel.relations.many_to_many_descriptors import ThroughDescriptor
+from weakrel.reverse import ManagerValuedField, ReverseSide
 
 if TYPE_CHECKING:
     pass
@@ -143,76 +142,59 @@ class WeakManyToManyField(WeakRelationField, ManagerValuedField, models.Field):
             raise exceptions.ImproperlyConfigured(errors[0].msg)
         return source, target
 
-    def _find_through_keys(self):
-        through = self.through
+    def _find_through_keys(self) -> tuple[Any, Any, list[checks.CheckMessage]]:
+        """(key to the source, key to the target, errors) of the through model."""
         names = self.remote_field.through_fields
-        if names and len(names) != 2:
-            return (
-                None,
-                None,
-                [
-                    checks.Error(
-                        "through_fields must name two weak keys of the through model: "
-                        "(key to the source, key to the target).",
-                        obj=self,
-                        id="weakrel.E103",
-                    )
-                ],
+        try:
+            if names:
+                source, target = self._named_keys(names)
+            else:
+                source, target = (self._only_key_to(m) for m in (self.model, self.related_model))
+        except _ThroughKeyError as exc:
+            return None, None, [exc.error]
+        return source, target, []
+
+    def _named_keys(self, names) -> list[Any]:
+        """The keys ``through_fields`` names: (key to the source, key to the target)."""
+        if len(names) != 2:
+            raise _ThroughKeyError(
+                self,
+                "weakrel.E103",
+                "through_fields must name two weak keys of the through model: "
+                "(key to the source, key to the target).",
             )
-        if names:
-            found = []
-            for name, model in zip(names, (self.model, self.related_model), strict=True):
-                try:
-                    key = through._meta.get_field(name)
-                except exceptions.FieldDoesNotExist:
-                    key = None
-                if not _is_weak_key(key) or not _points_at(key, model):
-                    return (
-                        None,
-                        None,
-                        [
-                            checks.Error(
-                                f"through_fields '{name}' of "
-                                f"'{self.model._meta.label}.{self.name}' is not a weak key "
-                                f"from '{through._meta.label}' to "
-                                f"'{model._meta.label}'.",
-                                obj=self,
-                                id="weakrel.E103",
-                            )
-                        ],
-                    )
-                found.append(key)
-            return found[0], found[1], []
         keys = []
-        for model in (self.model, self.related_model):
-            candidates = [
-                f for f in weak_fields(through) if _is_weak_key(f) and _points_at(f, model)
-            ]
-            if len(candidates) != 1 or self.model is self.related_model:
-                label = f"'{self.model._meta.label}.{self.name}'"
-                if self.model is self.related_model:
-                    msg = f"{label} relates '{model._meta.label}' to itself."
-                else:
-                    how = "more than one" if len(candidates) > 1 else "no"
-                    msg = (
-                        f"The through model '{through._meta.label}' of {label} has {how} "
-                        f"weak key to '{model._meta.label}'."
-                    )
-                return (
-                    None,
-                    None,
-                    [
-                        checks.Error(
-                            msg,
-                            hint="Give the through model exactly one WeakForeignKey to each "
-                            "side, or name them with through_fields=(source, target).",
-                            obj=self,
-                            id="weakrel.E102",
-                        )
-                    ],
+        for name, model in zip(names, (self.model, self.related_model), strict=True):
+            try:
+                key = self.through._meta.get_field(name)
+            except exceptions.FieldDoesNotExist:
+                key = None
+            if not _is_weak_key(key) or not _points_at(key, model):
+                raise _ThroughKeyError(
+                    self,
+                    "weakrel.E103",
+                    f"through_fields '{name}' of '{self.model._meta.label}.{self.name}' is "
+                    f"not a weak key from '{self.through._meta.label}' to "
+                    f"'{model._meta.label}'.",
                 )
-            keys.append(candidates[0])
-        return keys[0], keys[1], []
+            keys.append(key)
+        return keys
+
+    def _only_key_to(self, model: type[models.Model]) -> Any:
+        """The through model's one weak key to ``model``, found without through_fields."""
+        label = f"'{self.model._meta.label}.{self.name}'"
+        if self.model is self.related_model:
+            message = f"{label} relates '{model._meta.label}' to itself."
+            raise _ThroughKeyError(self, "weakrel.E102", message, hint=_THROUGH_HINT)
+        keys = [f for f in weak_fields(self.through) if _is_weak_key(f) and _points_at(f, model)]
+        if len(keys) != 1:
+            how = "more than one" if keys else "no"
+            message = (
+                f"The through model '{self.through._meta.label}' of {label} has {how} "
+                f"weak key to '{model._meta.label}'."
+            )
+            raise _ThroughKeyError(self, "weakrel.E102", message, hint=_THROUGH_HINT)
+        return keys[0]
 
     # -- lookups ------------------------------------------------------------------
 
@@ -257,6 +239,20 @@ class WeakManyToManyField(WeakRelationField, ManagerValuedField, models.Field):
 
     def _check_relation(self) -> list[checks.CheckMessage]:
         return self._find_through_keys()[2] + self._check_clashes()
+
+
+_THROUGH_HINT = (
+    "Give the through model exactly one WeakForeignKey to each side, or name them with "
+    "through_fields=(source, target)."
+)
+
+
+class _ThroughKeyError(Exception):
+    """A through model whose keys cannot be found; carries the check error to report."""
+
+    def __init__(self, field, check_id: str, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.error = checks.Error(message, hint=hint, obj=field, id=check_id)
 
 
 def _is_weak_key(field) -> bool:

@@ -36,7 +36,7 @@ from django.db.models import DO_NOTHING, PROTECT, RESTRICT
 from django.utils.translation import gettext_lazy as _
 
 from weakrel import routing
-from weakrel.base import ReverseSide, WeakRel, WeakRelationField
+from weakrel.base import WeakRel, WeakRelationField
 from weakrel.deletion import PULL, collector_hook
 from weakrel.enforcement import check_keys
 from weakrel.relations.references_descriptors import (
@@ -49,6 +49,7 @@ from weakrel.relations.references_lookups import (
     ListReversePath,
     exact,
 )
+from weakrel.reverse import ReverseSide
 from weakrel.routing import chunks, key_chunk_size
 
 if TYPE_CHECKING:

@@ -38,7 +38,7 @@ CORE = (
 RELATION_MODULES = ("foreign_key", "many_to_many", "references")
 RELATIONS = "weakrel.relations"
 # Packages that sit on top of everything, and the package's public facade.
-NOT_CORE = ("weakrel.admin", "weakrel.rest_framework", "weakrel.management")
+NOT_CORE = ("weakrel.admin", "weakrel.rest_framework", "weakrel.management", "weakrel.forms")
 FACADES = ("weakrel", "weakrel.fields", "weakrel.through", "weakrel.references")
 
 

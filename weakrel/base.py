@@ -70,6 +70,10 @@ class WeakRel:
     def is_hidden(self) -> bool:
         return bool(self.related_name) and self.related_name[-1] == "+"
 
+    def get_accessor_name(self, model: type[models.Model] | None = None) -> str:
+        """The reverse accessor's name (read by inline formsets for their prefix)."""
+        return self.field.accessor_name
+
     def get_related_field(self) -> models.Field:
         """The target's key field; ``Model.prepare_database_save()`` reads it when a
         target instance is given to ``QuerySet.update()``."""

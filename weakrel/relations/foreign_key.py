@@ -115,6 +115,13 @@ class WeakForeignKey(WeakRelationField, models.Field):
     def get_attname(self) -> str:
         return f"{self.name}_id"
 
+    def resolve_related(self, target: type[models.Model], *others: type[models.Model]) -> None:
+        # As ForeignKey does: the key field is named even when it is the primary key
+        # (model formsets and inline formsets read remote_field.field_name).
+        if self.remote_field.field_name is None:
+            self.remote_field.field_name = target._meta.pk.name
+        super().resolve_related(target, *others)
+
     def forward_descriptor(self) -> ForwardWeakDescriptor:
         return ForwardWeakDescriptor(self)
 
@@ -356,8 +363,11 @@ class WeakForeignKey(WeakRelationField, models.Field):
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
         kwargs["on_delete"] = self.on_delete
-        if self.remote_field.field_name is not None:
-            kwargs["to_field"] = self.remote_field.field_name
+        # As ForeignKey's: a to_field naming the target's primary key is left out.
+        field_name = self.remote_field.field_name
+        pk = getattr(getattr(self.remote_field.model, "_meta", None), "pk", None)
+        if field_name is not None and (pk is None or field_name != pk.name):
+            kwargs["to_field"] = field_name
         if not self.enforce:
             kwargs["enforce"] = False
         if self.db_index:

@@ -18,6 +18,22 @@ def model_modules(app_dir: Path) -> list[Path]:
     return modules
 
 
+# Django's inline formsets need a ForeignKey; a test module that builds them uses
+# weakrel's, which take the same arguments (weakrel/forms.py). Bound at the end of the
+# module, the name wins over Django's import above it.
+INLINE_FORMSETS = (
+    "\n\n# conformance: weakrel's inline formsets, for weak keys and ForeignKeys alike\n"
+    "from weakrel.forms import inlineformset_factory  # noqa: E402, F811\n"
+)
+
+
+def use_weak_inline_formsets(app_dir: Path) -> None:
+    for path in sorted(app_dir.glob("test*.py")):
+        text = path.read_text(encoding="utf-8")
+        if "inlineformset_factory" in text:
+            path.write_text(text + INLINE_FORMSETS, encoding="utf-8")
+
+
 def prepare(pristine: Path, work: Path) -> list[Decision]:
     """Fill ``work`` with the apps of ``pristine`` (a tests/ directory), transformed."""
     shutil.rmtree(work, ignore_errors=True)
@@ -32,6 +48,7 @@ def prepare(pristine: Path, work: Path) -> list[Decision]:
             text, found = transform_source(path.read_text(encoding="utf-8"), module)
             path.write_text(text, encoding="utf-8")
             decisions.extend(found)
+        use_weak_inline_formsets(work / app)
     (work / "TRANSFORMED.txt").write_text(
         "".join(decision.line() + "\n" for decision in decisions), encoding="utf-8"
     )

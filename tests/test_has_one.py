@@ -58,3 +58,17 @@ def test_prefetch_reverse_one_to_one(django_assert_num_queries):
             assert [c.profile.bio for c in loaded[:3]] == ["c0", "c1", "c2"]
             with pytest.raises(Profile.DoesNotExist):
                 loaded[3].profile  # noqa: B018
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_reverse_one_to_one_caches_follow_django():
+    ada = Customer.objects.create(name="Ada")
+    profile = Profile.objects.create(customer=ada)
+    assert ada._state.fields_cache["profile"] is profile  # set with the forward side
+    loaded = Profile.objects.get(pk=profile.pk)
+    customer = loaded.customer
+    assert customer.profile is loaded  # read through the forward side: no query
+    customer.profile = None  # as Django: the profile no longer points here (unsaved)
+    assert loaded.customer_id is None
+    assert list(Customer.objects.filter(profile=profile.pk)) == [ada]
+    assert list(Customer.objects.filter(profile=None)) == []

@@ -70,6 +70,10 @@ class WeakRel:
     def is_hidden(self) -> bool:
         return bool(self.related_name) and self.related_name[-1] == "+"
 
+    @property
+    def accessor_name(self) -> str:
+        return self.field.accessor_name
+
     def get_accessor_name(self, model: type[models.Model] | None = None) -> str:
         """The reverse accessor's name (read by inline formsets for their prefix)."""
         return self.field.accessor_name
@@ -150,6 +154,11 @@ class WeakRelationField(FieldCacheMixin):
     def target_key(self) -> TargetKey:
         """The codec for the keys this relation stores."""
         return TargetKey(self, self.key_field)
+
+    def get_limit_choices_to(self) -> dict | models.Q:
+        """``limit_choices_to``, called if callable (read by forms and the admin)."""
+        limit = self.remote_field.limit_choices_to
+        return limit() if callable(limit) else limit
 
     def key_of(self, obj: models.Model) -> Any:
         """The key ``obj`` (a target) is referred to by."""

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from django.core import checks, exceptions
 from django.db import models
 from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_DEFAULT, SET_NULL
+from django.db.models.query_utils import check_rel_lookup_compatibility
 from django.utils.translation import gettext_lazy as _
 
 from weakrel import lookups, routing
@@ -175,7 +176,7 @@ class WeakForeignKey(WeakRelationField, models.Field):
         if value is None:
             return None
         if isinstance(value, models.Model):
-            if not isinstance(value, self.related_model._meta.concrete_model):
+            if not check_rel_lookup_compatibility(type(value), self.related_model._meta, self):
                 raise ValueError(
                     f'Cannot query "{value}": Must be "{self.related_model._meta.object_name}" '
                     "instance."
@@ -378,11 +379,6 @@ class WeakForeignKey(WeakRelationField, models.Field):
             kwargs["limit_choices_to"] = self.remote_field.limit_choices_to
         return name, path, args, kwargs
 
-    def get_limit_choices_to(self) -> dict | models.Q:
-        """``limit_choices_to``, called if callable (read by forms and the admin)."""
-        limit = self.remote_field.limit_choices_to
-        return limit() if callable(limit) else limit
-
     def _check_relation(self) -> list[checks.CheckMessage]:
         return [*super()._check_relation(), *self._check_db_index_kept()]
 
@@ -448,6 +444,13 @@ class ReverseWeakRelation(ReverseSide):
     Django's deletion ``Collector`` finds on the target: its ``field.remote_field``
     carries weakrel's ``on_delete`` hook, which takes over the cross-database work.
     """
+
+    def __init__(self, field: WeakForeignKey) -> None:
+        super().__init__(field)
+        # HasOne caches its row on the target: refresh_from_db() forgets the caches of
+        # the private fields that are relations. (Django then checks a model instance
+        # filtered by it against the target: filter(profile=None) and keys only.)
+        self.is_relation = field.one_to_one_relation
 
     def get_lookup(self, lookup_name: str):
         if lookup_name == "isnull":

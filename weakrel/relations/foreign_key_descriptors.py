@@ -128,13 +128,22 @@ class ForwardWeakDescriptor:
                     f"which does not exist in database {qs.db!r}."
                 ) from None
         field.set_cached_value(instance, obj)
+        self._cache_reverse(obj, instance)
         if obj is None and not field.null:
             raise self.RelatedObjectDoesNotExist(f"{field.model.__name__} has no {field.name}.")
         return obj
 
+    def _cache_reverse(self, target: Model | None, instance: Model | None) -> None:
+        """HasOne: the target's reverse accessor is ``instance``, as in Django."""
+        field = self.field
+        if target is not None and field.one_to_one_relation and not field.remote_field.hidden:
+            target._state.fields_cache[field.accessor_name] = instance
+
     def __set__(self, instance: Model, value: Any) -> None:
         field = self.field
         if value is None:
+            # The target this row pointed at has no such row any more.
+            self._cache_reverse(field.get_cached_value(instance, None), None)
             setattr(instance, field.attname, None)
             field.set_cached_value(instance, None)
             return
@@ -146,6 +155,7 @@ class ForwardWeakDescriptor:
                 )
             setattr(instance, field.attname, field.key_of(value))
             field.set_cached_value(instance, value)
+            self._cache_reverse(value, instance)
             return
         # A raw key (fixtures, forms): the key attribute forgets any cached object.
         setattr(instance, field.attname, value)
@@ -208,7 +218,10 @@ class ReverseWeakOneDescriptor:
 
     def __set__(self, instance: Model, value: Model | None) -> None:
         if value is None:
-            instance._state.fields_cache.pop(self.cache_name, None)
+            # As Django: the row that pointed here no longer does (unsaved).
+            previous = instance._state.fields_cache.pop(self.cache_name, None)
+            if previous is not None:
+                setattr(previous, self.field.name, None)
             return
         if not isinstance(value, self.field.model):
             raise ValueError(

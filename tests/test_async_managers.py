@@ -11,17 +11,16 @@ async methods use) is thread-sensitive by default, so the ORM calls run back in 
 test's own thread, on its connections, inside the test's transaction.
 """
 
-from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 
 import pytest
 from asgiref.sync import async_to_sync
 from django.db import connections
 from django.db.models import aprefetch_related_objects
-from django.test.utils import CaptureQueriesContext
 
 from tests.blog.models import Article, Tag
 from tests.clinic.models import Appointment, Patient, Physician
+from tests.queries import count_queries
 from tests.shop.models import Customer, Note, Order, Profile
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -36,19 +35,6 @@ def run(make_awaitable):
         return await make_awaitable()
 
     return async_to_sync(main)()
-
-
-@contextmanager
-def count_queries():
-    """Queries run on each alias inside the block: {alias: n}."""
-    counts: dict[str, int] = {}
-    with ExitStack() as stack:
-        contexts = {
-            alias: stack.enter_context(CaptureQueriesContext(connections[alias]))
-            for alias in connections
-        }
-        yield counts
-    counts.update({alias: len(ctx.captured_queries) for alias, ctx in contexts.items()})
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 Physician (default) -> Appointment (orders) -> Patient (third); Record (default).
 """
 
-from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 
 import pytest
@@ -11,27 +10,15 @@ from django.core import checks
 from django.db import connections, models
 from django.db.models import Prefetch, ProtectedError
 from django.db.models.signals import m2m_changed
-from django.test.utils import CaptureQueriesContext, isolate_apps
+from django.test.utils import isolate_apps
 
 import weakrel
 from tests.clinic.models import Appointment, Clinic, Patient, Physician, Record, Referral, Visit
+from tests.queries import count_queries
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 AT = datetime(2024, 5, 1, 9, 30, tzinfo=timezone.utc)
-
-
-@contextmanager
-def count_queries():
-    """Queries run on each alias inside the block: {alias: n}."""
-    counts: dict[str, int] = {}
-    with ExitStack() as stack:
-        contexts = {
-            alias: stack.enter_context(CaptureQueriesContext(connections[alias]))
-            for alias in connections
-        }
-        yield counts
-    counts.update({alias: len(ctx.captured_queries) for alias, ctx in contexts.items()})
 
 
 @pytest.fixture

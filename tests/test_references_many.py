@@ -4,32 +4,19 @@ Article, Pinboard, Gallery (default) hold lists of Tag (orders) and Photo (third
 """
 
 import uuid
-from contextlib import ExitStack, contextmanager
 
 import pytest
 from django.core import checks
 from django.core.exceptions import ValidationError
-from django.db import connections, models
+from django.db import models
 from django.db.models import Prefetch, ProtectedError, RestrictedError
-from django.test.utils import CaptureQueriesContext, isolate_apps
+from django.test.utils import isolate_apps
 
 import weakrel
 from tests.blog.models import Article, Gallery, Photo, Pinboard, Tag
+from tests.queries import count_queries
 
 pytestmark = pytest.mark.django_db(databases="__all__")
-
-
-@contextmanager
-def count_queries():
-    """Queries run on each alias inside the block: {alias: n}."""
-    counts: dict[str, int] = {}
-    with ExitStack() as stack:
-        contexts = {
-            alias: stack.enter_context(CaptureQueriesContext(connections[alias]))
-            for alias in connections
-        }
-        yield counts
-    counts.update({alias: len(ctx.captured_queries) for alias, ctx in contexts.items()})
 
 
 @pytest.fixture

@@ -12,16 +12,15 @@ the many-valued relations, as Django's own tests do.
 """
 
 import random
-from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 
 import pytest
 from django.db import connections
 from django.db.models import Prefetch
-from django.test.utils import CaptureQueriesContext
 
 from tests.blog.models import Article, Tag
 from tests.clinic.models import Appointment, Patient, Physician
+from tests.queries import count_queries
 from tests.shop.models import Customer, Order
 from weakrel import routing
 
@@ -31,19 +30,6 @@ AT = datetime(2024, 5, 1, 9, 30, tzinfo=timezone.utc)
 
 # [:3] keeps the first three of each parent; [1:3] skips each parent's first.
 SLICES = {"first-3": slice(None, 3), "offset-1-3": slice(1, 3)}
-
-
-@contextmanager
-def count_queries():
-    """Queries run on each alias inside the block: {alias: n}."""
-    counts: dict[str, int] = {}
-    with ExitStack() as stack:
-        contexts = {
-            alias: stack.enter_context(CaptureQueriesContext(connections[alias]))
-            for alias in connections
-        }
-        yield counts
-    counts.update({alias: len(ctx.captured_queries) for alias, ctx in contexts.items()})
 
 
 def per_alias(**counts: int) -> dict[str, int]:

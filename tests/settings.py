@@ -43,6 +43,7 @@ WEAKREL_TEST_ROUTES = {
     "shop.step": "orders",
     "shop.currency": "third",
     "shop.price": "orders",
+    "shop.wallet": "orders",
     "shop.parcel": "orders",
     "api.physician": "default",
     "api.patient": "default",

@@ -47,3 +47,33 @@ def test_fixtures_load_raw_as_djangos_do_and_saves_are_checked():
     assert Price.objects.get(pk=1).currency_id == 999
     with pytest.raises(DanglingReferenceError):
         Price.objects.create(currency_id=999)
+
+
+@pytest.mark.parametrize("fmt", ["json", "python", "xml"])
+def test_key_lists_round_trip(fmt):
+    from tests.shop.models import UUIDTarget, Wallet
+
+    eur, usd = Currency.objects.create(code="EUR"), Currency.objects.create(code="USD")
+    first, second = UUIDTarget.objects.create(), UUIDTarget.objects.create()
+    wallet = Wallet.objects.create(currencies=[usd, eur], targets=[second, first])
+    data = serializers.serialize(fmt, [Wallet.objects.get(pk=wallet.pk)])
+    Wallet.objects.all().delete()
+    (loaded,) = serializers.deserialize(fmt, data)
+    loaded.save()
+    wallet = Wallet.objects.get(pk=wallet.pk)
+    assert wallet.currencies_ids == [usd.pk, eur.pk]
+    assert wallet.targets_ids == [second.pk, first.pk]
+
+
+@pytest.mark.parametrize("fmt", ["json", "python"])
+def test_key_lists_with_natural_foreign_keys(fmt):
+    from tests.shop.models import Wallet
+
+    eur, usd = Currency.objects.create(code="EUR"), Currency.objects.create(code="USD")
+    wallet = Wallet.objects.create(currencies=[usd, eur])
+    data = serializers.serialize(fmt, [wallet], use_natural_foreign_keys=True)
+    assert "USD" in str(data)
+    Wallet.objects.all().delete()
+    (loaded,) = serializers.deserialize(fmt, data)
+    loaded.save()
+    assert Wallet.objects.get(pk=wallet.pk).currencies_ids == [usd.pk, eur.pk]

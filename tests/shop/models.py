@@ -226,3 +226,10 @@ class Spoke(models.Model):
 class Rim(models.Model):
     hub = models.ForeignKey(Hub, models.RESTRICT, related_name="rims")
     spoke = models.ForeignKey(Spoke, models.CASCADE, related_name="rims")
+
+
+class Wallet(models.Model):
+    """Lists of keys through Django's serializers (tests/test_serialization.py)."""
+
+    currencies = weakrel.WeakReferencesMany(Currency, related_name="wallets")
+    targets = weakrel.WeakReferencesMany(UUIDTarget, related_name="wallets")

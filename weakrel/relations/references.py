@@ -25,6 +25,7 @@ The accessors and managers (``article.tags``, ``tag.articles``) are in
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from django.core import exceptions
 from django.db import models, transaction
 from django.db.models import DO_NOTHING, PROTECT, RESTRICT
+from django.db.models.query_utils import DeferredAttribute
 from django.utils.translation import gettext_lazy as _
 
 from weakrel import routing
@@ -56,6 +58,23 @@ if TYPE_CHECKING:
     from weakrel.deletion import WeakCollector
 
 
+class KeyList(list):
+    """The keys of a ``WeakReferencesMany`` on an instance: a list whose ``str()`` is
+    its JSON form, which is what Django's XML serializer writes (and reads back)."""
+
+    def __str__(self) -> str:
+        return json.dumps(self, default=str)
+
+
+class KeyListAttribute(DeferredAttribute):
+    """``article.tags_ids``: whatever list is assigned is kept as a :class:`KeyList`."""
+
+    def __set__(self, instance: models.Model, value: Any) -> None:
+        if isinstance(value, list) and not isinstance(value, KeyList):
+            value = KeyList(value)
+        instance.__dict__[self.field.attname] = value
+
+
 class WeakReferencesMany(WeakRelationField, models.JSONField):
     """ReferencesMany: a JSON list of keys of ``to``, in any database."""
 
@@ -71,6 +90,7 @@ class WeakReferencesMany(WeakRelationField, models.JSONField):
     check_ids = {"target": "weakrel.E201", "on_delete": "weakrel.E202", "clash": "weakrel.E203"}
     # Read by Django's schema editor (the field has a remote_field): no constraint.
     db_constraint = False
+    descriptor_class = KeyListAttribute
 
     def __init__(
         self,

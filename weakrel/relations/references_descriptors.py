@@ -129,6 +129,11 @@ class ReferencesManager(WeakRelatedManager):
         setattr(self.instance, self.field.attname, keys)
         self.instance.save(update_fields=[self.field.name])
 
+    def natural_key(self) -> list[Any]:
+        """The natural keys of the targets, in stored order: what
+        ``dumpdata --natural-foreign`` writes for the list (loaddata reads them back)."""
+        return [obj.natural_key() for obj in self.all()]
+
     def _held(self) -> list[Any]:
         return self.field.key_list(getattr(self.instance, self.field.attname))
 

@@ -3,7 +3,9 @@
 import pytest
 from django.db import models
 from django.db.models.signals import post_delete, pre_delete
+from django.test.utils import isolate_apps
 
+import weakrel
 from tests.shop.models import (
     A,
     Customer,
@@ -237,3 +239,31 @@ def test_a_restrict_lifted_by_a_cascade_through_a_weak_key():
         other.delete()
     assert excinfo.value.restricted_objects == {rim}
     assert Spoke.objects.filter(pk=spoke.pk).exists()
+
+
+@isolate_apps("tests.shop")
+def test_set_is_accepted_by_the_checks():
+    class Target(models.Model):
+        class Meta:
+            app_label = "shop"
+
+    class Source(models.Model):
+        target = weakrel.WeakForeignKey(Target, models.SET(0))
+
+        class Meta:
+            app_label = "shop"
+
+    assert [e.id for e in Source.check() if e.id.startswith("weakrel")] == []
+
+
+def test_set_writes_its_value_and_calls_a_callable():
+    keep, gone = R.objects.create(), R.objects.create()
+    field = A._meta.get_field("setnull")
+    real = field.on_delete
+    try:
+        field.on_delete = models.SET(lambda: keep)
+        a = A.objects.create(setnull=gone)
+        gone.delete()
+        assert A.objects.get(pk=a.pk).setnull_id == keep.pk
+    finally:
+        field.on_delete = real

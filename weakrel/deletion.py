@@ -53,6 +53,18 @@ def PULL(collector, field, sub_objs, using):  # noqa: N802 - named like Django's
     raise TypeError(f"on_delete=PULL is only for WeakReferencesMany, not for {field}.")
 
 
+def is_set(on_delete: Callable) -> bool:
+    """Whether ``on_delete`` is one of Django's ``SET(value)``."""
+    deconstruct = getattr(on_delete, "deconstruct", None)
+    return deconstruct is not None and deconstruct()[0] == "django.db.models.SET"
+
+
+def set_value(on_delete: Callable) -> Any:
+    """The value of Django's ``SET(value)``, called if callable, as Django does."""
+    value = on_delete.deconstruct()[1][0]
+    return value() if callable(value) else value
+
+
 def collector_hook(on_delete: Callable) -> Callable:
     """What a weak relation's ``remote_field.on_delete`` is, for Django's Collector."""
     return DO_NOTHING if on_delete is DO_NOTHING else weak_on_delete

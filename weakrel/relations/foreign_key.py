@@ -38,7 +38,7 @@ from django.utils.translation import gettext_lazy as _
 
 from weakrel import lookups, routing
 from weakrel.base import WeakRel, WeakRelationField
-from weakrel.deletion import WeakCollector, collector_hook
+from weakrel.deletion import WeakCollector, collector_hook, is_set, set_value
 from weakrel.enforcement import check_keys
 from weakrel.relations.foreign_key_descriptors import (
     ForwardWeakDescriptor,
@@ -334,6 +334,8 @@ class WeakForeignKey(WeakRelationField, models.Field):
                 collector.add_field_update(alias, self, None, dependents)
             elif self.on_delete is SET_DEFAULT:
                 collector.add_field_update(alias, self, self.get_default(), dependents)
+            elif is_set(self.on_delete):
+                collector.add_field_update(alias, self, set_value(self.on_delete), dependents)
             else:
                 raise ValueError(f"Unsupported on_delete for {self}: {self.on_delete!r}")
 
@@ -383,6 +385,8 @@ class WeakForeignKey(WeakRelationField, models.Field):
         return [*super()._check_relation(), *self._check_db_index_kept()]
 
     def _check_on_delete(self) -> list[checks.CheckMessage]:
+        if is_set(self.on_delete):  # Django's SET(value): any value, as for ForeignKey
+            return []
         errors = super()._check_on_delete()
         if not errors and self.on_delete is SET_NULL and not self.null:
             errors.append(

@@ -121,7 +121,8 @@ def test_unsupported_on_delete():
             app_label = "shop"
 
     class Source(models.Model):
-        target = weakrel.WeakForeignKey(Target, models.SET(1))
+        # PULL is for lists of keys (WeakReferencesMany); SET(...) is supported now.
+        target = weakrel.WeakForeignKey(Target, weakrel.PULL)
 
         class Meta:
             app_label = "shop"

@@ -283,3 +283,20 @@ def test_refresh_from_db_forgets_the_cached_target():
     Customer.objects.filter(pk=ada.pk).update(name="Ada Lovelace")
     order.refresh_from_db()
     assert order.customer.name == "Ada Lovelace"
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_check_unchanged_keys_setting(django_assert_num_queries):
+    from django.test import override_settings
+
+    ada = Customer.objects.create(name="Ada")
+    order = Order.objects.get(pk=Order.objects.create(customer=ada).pk)
+    # By default a re-save checks the key again, as a constraint would.
+    with django_assert_num_queries(1, using="default"):
+        order.save()
+    with override_settings(WEAKREL={"CHECK_UNCHANGED_KEYS": False}):
+        with django_assert_num_queries(0, using="default"):
+            order.save()
+        order.customer_id = 424242  # changed: checked whatever the setting
+        with pytest.raises(weakrel.DanglingReferenceError):
+            order.save()

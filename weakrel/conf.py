@@ -16,6 +16,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_INCLUDE_PATHS": 50,
     # Longest ``?include=`` value, in characters, before it is refused unparsed.
     "MAX_INCLUDE_LENGTH": 2000,
+    # False: re-saving a saved row whose weak key is the one it was loaded with skips
+    # the key's existence query (bulk re-saves). A constraint would check it anyway.
+    "CHECK_UNCHANGED_KEYS": True,
     # Rows fetched per query by ``weakrel_check``.
     "CHECK_BATCH_SIZE": 5000,
 }

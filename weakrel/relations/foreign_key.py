@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy as _
 
 from weakrel import lookups, routing
 from weakrel.base import WeakRel, WeakRelationField
+from weakrel.conf import weakrel_settings
 from weakrel.deletion import WeakCollector, collector_hook, is_set, set_value
 from weakrel.enforcement import check_keys
 from weakrel.relations.foreign_key_descriptors import (
@@ -45,12 +46,16 @@ from weakrel.relations.foreign_key_descriptors import (
     KeyAttribute,
     ReverseWeakManyDescriptor,
     ReverseWeakOneDescriptor,
+    loaded_key_name,
 )
 from weakrel.reverse import ReverseSide
 from weakrel.routing import chunks, key_chunk_size
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+
+_UNSET = object()
 
 
 class WeakForeignKey(WeakRelationField, models.Field):
@@ -298,8 +303,15 @@ class WeakForeignKey(WeakRelationField, models.Field):
             raise ValueError(
                 f"{type(instance).__name__}.{self.name} cannot be None: the field is not nullable."
             )
-        if key is not None and self.enforce:
+        if key is not None and self.enforce and not self._unchanged_and_trusted(instance, key):
             check_keys(self, [(instance, key)])
+
+    def _unchanged_and_trusted(self, instance: models.Model, key: Any) -> bool:
+        """``WEAKREL["CHECK_UNCHANGED_KEYS"] = False``: a saved row re-saved with the key
+        it was loaded with is not looked up again."""
+        if weakrel_settings.CHECK_UNCHANGED_KEYS or instance._state.adding:
+            return False
+        return instance.__dict__.get(loaded_key_name(self), _UNSET) == key
 
     def checked_value(self, value: Any) -> Any:
         """A key written by ``WeakQuerySet.update()``: converted, and checked."""

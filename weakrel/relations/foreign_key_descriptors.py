@@ -56,6 +56,10 @@ def _links(key_attname: str, instance_key: Any) -> Any:
     return links
 
 
+def loaded_key_name(field) -> str:
+    return f"_weakrel_loaded_{field.attname}"
+
+
 class KeyAttribute(DeferredAttribute):
     """``order.customer_id``: assigning the key forgets the cached ``order.customer``.
 
@@ -64,12 +68,24 @@ class KeyAttribute(DeferredAttribute):
     assignment forgets it, ``refresh_from_db()``'s included, which reloads the key.
     """
 
+    def __init__(self, field) -> None:
+        super().__init__(field)
+        # Read for every instance loaded: plain attributes, not chains through field.
+        self.attname = field.attname
+        self.cache_name = field.name
+        self.loaded_name = loaded_key_name(field)
+
     def __set__(self, instance: Model, value: Any) -> None:
-        instance.__dict__[self.field.attname] = value
+        values = instance.__dict__
+        if self.attname not in values:
+            # The first value, which Model.__init__ sets: the key as loaded (or as
+            # created), which WEAKREL["CHECK_UNCHANGED_KEYS"] = False compares with.
+            values[self.loaded_name] = value
+        values[self.attname] = value
         # Read without creating it: every instance loaded runs through here.
         cache = instance._state.__dict__.get("fields_cache")
         if cache:
-            cache.pop(self.field.cache_name, None)
+            cache.pop(self.cache_name, None)
 
 
 class ForwardWeakDescriptor:

@@ -64,3 +64,19 @@ def test_save_check_and_prefetch_through_a_key_to_a_child():
         Prefetch("bookings", queryset=Booking.objects.order_by("-pk")[:1], to_attr="last")
     )
     assert [b.pk for b in loaded.last] == [bookings[-1].pk]
+
+
+def test_a_lookup_takes_the_parent_row_of_a_child_target():
+    restaurant = Restaurant.objects.create(name="Chez", seats=4)
+    booking = Booking.objects.create(restaurant=restaurant)
+    as_place = Place.objects.get(pk=restaurant.pk)
+    assert list(Booking.objects.filter(restaurant=as_place)) == [booking]
+    assert list(Booking.objects.filter(restaurant__in=[as_place])) == [booking]
+
+
+def test_the_related_manager_of_an_unsaved_row_refuses_even_with_a_to_field_key():
+    from tests.shop.models import Product
+
+    product = Product(name="p", sku="SKU-NEW")  # its key (sku) is set, its pk is not
+    with pytest.raises(ValueError, match="needs to have a value for field"):
+        product.holders  # noqa: B018

@@ -186,12 +186,21 @@ class WeakForeignKey(WeakRelationField, models.Field):
                     f'Cannot query "{value}": Must be "{self.related_model._meta.object_name}" '
                     "instance."
                 )
-            return self.target_field.get_prep_value(self.key_of(value))
+            return self.target_field.get_prep_value(self._key_of_related(value))
         try:
             key = self.target_key.to_python(value)
         except exceptions.ValidationError as exc:
             raise ValueError(exc.messages[0]) from exc
         return self.target_field.get_prep_value(key)
+
+    def _key_of_related(self, obj: models.Model) -> Any:
+        """The key of ``obj``, a target or an instance of its parent or child: up the
+        parent links while ``obj`` is not of the key field's model, as Django does."""
+        source = self.target_field
+        while not isinstance(obj, source.model) and source.remote_field:
+            remote = source.remote_field
+            source = remote.model._meta.get_field(remote.field_name)
+        return getattr(obj, source.attname, obj.pk)
 
     def get_db_prep_value(self, value: Any, connection, prepared: bool = False) -> Any:
         if not prepared:

@@ -291,6 +291,15 @@ class HasManyManager(WeakRelatedManager):
     near_key: Callable[[Model], Any]
     instance_token: Callable[[Model], Any]
 
+    def __init__(self, instance: Model) -> None:
+        if instance.pk is None:
+            # As Django's: a saved row, not only a key, even when the key is a to_field.
+            raise ValueError(
+                f'"{instance!r}" needs to have a value for field "{instance._meta.pk.attname}" '
+                "before this relationship can be used."
+            )
+        super().__init__(instance)
+
     @classmethod
     def related_model(cls) -> type[Model]:
         return cls.field.model

@@ -221,9 +221,10 @@ class WeakRelatedManager:
     """The base of every weak related manager; mixed into the default manager class
     of the model it reads by :func:`create_related_manager`.
 
-    A kind sets ``field`` (and whatever else it needs) as class attributes and
-    defines: ``model`` (the rows it reads), ``cache_name``, ``near_key()``,
-    ``core_filters()``, ``prefetch_links()`` and its write methods.
+    A kind gets ``field``, ``cache_name`` (and whatever else it needs) as class
+    attributes from its descriptor, and defines ``related_model()`` (the rows it
+    reads), ``near_key()``, ``key_name()``, ``core_filters()``, ``prefetch_links()``
+    and its write methods.
     """
 
     do_not_call_in_templates = True

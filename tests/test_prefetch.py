@@ -134,3 +134,18 @@ def test_one_hundred_thousand_keys_work(django_assert_num_queries):
         prefetch_related_objects(orders, "customer")
     assert orders[0].customer == real
     assert Order.customer.is_cached(orders[0])
+
+
+def test_forward_prefetch_drops_the_targets_default_ordering_as_django_does():
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.clinic.models import Patient, Record  # Patient: Meta.ordering = ["name"]
+
+    bo = Patient.objects.create(name="Bo")
+    Record.objects.create(patient=bo)
+    with CaptureQueriesContext(connections["third"]) as captured:
+        (record,) = Record.objects.prefetch_related("patient")
+    assert record.patient == bo
+    (query,) = captured.captured_queries
+    assert "ORDER BY" not in query["sql"]

@@ -46,11 +46,17 @@ def does_not_exist_class(base: type[Exception], model: type[Model], name: str) -
     )
 
 
-def _links(key_attname: str, instance_key: Any) -> Any:
-    """Prefetch links: the rows whose ``key_attname`` is the key of an instance."""
+def _links(key_attname: str, instance_key: Any, *, ordered: bool = True) -> Any:
+    """Prefetch links: the rows whose ``key_attname`` is the key of an instance.
+
+    Each instance gets one row for a forward key: as Django does there, the rows'
+    ordering is dropped when the query allows it (``ordered=False``).
+    """
 
     def links(queryset, instances, fetch):
         keys = {instance_key(instance) for instance in instances} - {None}
+        if not ordered:
+            queryset.query.clear_ordering()
         return fetch(queryset, key_attname, sorted(keys, key=str))
 
     return links
@@ -117,7 +123,7 @@ class ForwardWeakDescriptor:
         field = self.field
         target = field.target_field.attname
         instance_attr = attrgetter(field.attname)
-        links = _links(target, instance_attr)
+        links = _links(target, instance_attr, ordered=False)
         rows, rel_obj_attr = prefetch(
             querysets, self.get_queryset, instances, links, partition=target
         )

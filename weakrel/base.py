@@ -23,7 +23,7 @@ from django.apps import apps
 from django.conf import SettingsReference
 from django.core import checks, exceptions
 from django.db import models
-from django.db.models import DO_NOTHING
+from django.db.models import DO_NOTHING, SET_DEFAULT, SET_NULL
 from django.db.models.fields.mixins import FieldCacheMixin
 from django.db.models.fields.related import lazy_related_operation
 from django.utils.translation import gettext_lazy as _
@@ -313,17 +313,37 @@ class WeakRelationField(FieldCacheMixin):
 
     def _check_on_delete(self) -> list[checks.CheckMessage]:
         on_delete = getattr(self, "on_delete", None)
-        if on_delete is None or on_delete in self.supported_on_delete:
+        if on_delete is None:
             return []
-        names = ", ".join(f.__name__ for f in self.supported_on_delete)
-        return [
-            checks.Error(
-                f"on_delete={getattr(on_delete, '__name__', on_delete)!s} is not "
-                f"supported by {self.__class__.__name__}; use one of {names}.",
-                obj=self,
-                id=self.check_ids["on_delete"],
-            )
-        ]
+        if on_delete not in self.supported_on_delete:
+            names = ", ".join(f.__name__ for f in self.supported_on_delete)
+            return [
+                checks.Error(
+                    f"on_delete={getattr(on_delete, '__name__', on_delete)!s} is not "
+                    f"supported by {self.__class__.__name__}; use one of {names}.",
+                    obj=self,
+                    id=self.check_ids["on_delete"],
+                )
+            ]
+        if on_delete is SET_NULL and not self.null:
+            return [
+                checks.Error(
+                    "Field specifies on_delete=SET_NULL, but cannot be null.",
+                    hint="Set null=True argument on the field, or change the on_delete rule.",
+                    obj=self,
+                    id="weakrel.E005",
+                )
+            ]
+        if on_delete is SET_DEFAULT and not self.has_default():
+            return [
+                checks.Error(
+                    "Field specifies on_delete=SET_DEFAULT, but has no default value.",
+                    hint="Set a default value, or change the on_delete rule.",
+                    obj=self,
+                    id="weakrel.E006",
+                )
+            ]
+        return []
 
     def _check_clashes(self) -> list[checks.CheckMessage]:
         """The reverse accessor and query name must be free on the target."""

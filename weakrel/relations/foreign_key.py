@@ -19,15 +19,15 @@ ORM does not treat them as relations: no database constraint, no join, no
 * the column's type and values (the target key's, through :class:`TargetKey`);
 * the save check and ``full_clean()`` check of one key per row;
 * ``on_delete`` for the rows whose key names a deleted target;
-* :class:`ReverseWeakRelation`, the target's private field, which Django's deletion
-  ``Collector`` meets and which the target filters through.
-
-Its accessors and the HasMany related manager are in ``foreign_key_descriptors``.
+and, in the modules beside it, ``ReverseWeakRelation``, the target's private field,
+which Django's deletion ``Collector`` meets and which the target filters through
+(``foreign_key_reverse``), the accessors (``foreign_key_descriptors``) and the HasMany
+related manager (``foreign_key_managers``).
 """
 
 from __future__ import annotations
 
-from functools import cached_property, partial
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.core import checks, exceptions
@@ -48,7 +48,7 @@ from weakrel.relations.foreign_key_descriptors import (
     ReverseWeakOneDescriptor,
     loaded_key_name,
 )
-from weakrel.reverse import ReverseSide
+from weakrel.relations.foreign_key_reverse import ReverseWeakRelation
 from weakrel.routing import chunks, key_chunk_size
 
 if TYPE_CHECKING:
@@ -408,26 +408,7 @@ class WeakForeignKey(WeakRelationField, models.Field):
     def _check_on_delete(self) -> list[checks.CheckMessage]:
         if is_set(self.on_delete):  # Django's SET(value): any value, as for ForeignKey
             return []
-        errors = super()._check_on_delete()
-        if not errors and self.on_delete is SET_NULL and not self.null:
-            errors.append(
-                checks.Error(
-                    "Field specifies on_delete=SET_NULL, but cannot be null.",
-                    hint="Set null=True argument on the field, or change the on_delete rule.",
-                    obj=self,
-                    id="weakrel.E005",
-                )
-            )
-        if not errors and self.on_delete is SET_DEFAULT and not self.has_default():
-            errors.append(
-                checks.Error(
-                    "Field specifies on_delete=SET_DEFAULT, but has no default value.",
-                    hint="Set a default value, or change the on_delete rule.",
-                    obj=self,
-                    id="weakrel.E006",
-                )
-            )
-        return errors
+        return super()._check_on_delete()
 
     def _check_db_index_kept(self) -> list[checks.CheckMessage]:
         if self.db_index or self.unique:
@@ -459,30 +440,3 @@ class WeakOneToOneField(WeakForeignKey):
         name, path, args, kwargs = super().deconstruct()
         kwargs.pop("unique", None)
         return name, path, args, kwargs
-
-
-class ReverseWeakRelation(ReverseSide):
-    """The target's side of a weak key, added as a private field.
-
-    It makes ``Customer.objects.filter(orders__total__gt=1)`` resolvable (the path is
-    answered in Order's database, then filtered on the key) and it is the relation
-    Django's deletion ``Collector`` finds on the target: its ``field.remote_field``
-    carries weakrel's ``on_delete`` hook, which takes over the cross-database work.
-    """
-
-    def __init__(self, field: WeakForeignKey) -> None:
-        super().__init__(field)
-        # HasOne caches its row on the target: refresh_from_db() forgets the caches of
-        # the private fields that are relations. (Django then checks a model instance
-        # filtered by it against the target: filter(profile=None) and keys only.)
-        self.is_relation = field.one_to_one_relation
-
-    def get_lookup(self, lookup_name: str):
-        if lookup_name == "isnull":
-            return lookups.reverse_isnull
-        if lookup_name in ("exact", "in"):
-            return partial(lookups.reverse_related, lookup_name=lookup_name)
-        return None
-
-    def path(self, name: str):
-        return lookups.reverse_path(name)

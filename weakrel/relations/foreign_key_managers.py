@@ -30,13 +30,15 @@ class HasManyManager(WeakRelatedManager):
     instance_token: Callable[[Model], Any]
 
     def __init__(self, instance: Model) -> None:
-        if instance.pk is None:
-            # As Django's: a saved row, not only a key, even when the key is a to_field.
+        super().__init__(instance)
+        # As Django's: a saved row, not only a key, even when the key is a to_field.
+        # (Created for every instance a prefetch fills: the key is read once.)
+        pk = self.key if self.field.target_field.primary_key else instance.pk
+        if pk is None:
             raise ValueError(
                 f'"{instance!r}" needs to have a value for field "{instance._meta.pk.attname}" '
                 "before this relationship can be used."
             )
-        super().__init__(instance)
 
     @classmethod
     def related_model(cls) -> type[Model]:

@@ -8,6 +8,7 @@ class WeakrelConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
-        from weakrel.enforcement import check_on_save
+        from weakrel.enforcement import check_on_save, track_loaded_keys
 
         pre_save.connect(check_on_save, dispatch_uid="weakrel.enforcement.check_on_save")
+        track_loaded_keys()

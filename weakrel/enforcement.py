@@ -15,10 +15,13 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
+from django.core.signals import setting_changed
 from django.db.models import Model
+from django.db.models.signals import post_init
 
 from weakrel import routing
 from weakrel.base import WeakRelationField, weak_fields
+from weakrel.conf import weakrel_settings
 
 
 @cache
@@ -60,6 +63,37 @@ def check_references(instances: Iterable[Model], *, fields: Iterable[str] | None
         written = names is None or field.name in names or field.attname in names
         if field.enforce and written:
             field.check_batch(instances)
+
+
+LOADED_KEYS = "_weakrel_loaded_keys"
+
+
+def loaded_keys(instance: Model) -> dict[str, Any]:
+    """The weak keys ``instance`` had when it was created or loaded (only remembered
+    while ``WEAKREL["CHECK_UNCHANGED_KEYS"]`` is False)."""
+    return instance.__dict__.get(LOADED_KEYS, {})
+
+
+def remember_loaded_keys(sender, instance, **kwargs) -> None:
+    """``post_init`` receiver: the keys a row was loaded (or created) with."""
+    fields = checked_fields(sender)
+    if fields:
+        values = instance.__dict__
+        values[LOADED_KEYS] = {f.attname: values.get(f.attname) for f in fields}
+
+
+def track_loaded_keys(**kwargs: Any) -> None:
+    """Remember loaded keys only while ``WEAKREL["CHECK_UNCHANGED_KEYS"]`` is False:
+    the receiver runs for every model instance created."""
+    if kwargs.get("setting", "WEAKREL") != "WEAKREL":
+        return
+    if weakrel_settings.CHECK_UNCHANGED_KEYS:
+        post_init.disconnect(dispatch_uid="weakrel.remember_loaded_keys")
+    else:
+        post_init.connect(remember_loaded_keys, dispatch_uid="weakrel.remember_loaded_keys")
+
+
+setting_changed.connect(track_loaded_keys, dispatch_uid="weakrel.track_loaded_keys")
 
 
 def check_on_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None:

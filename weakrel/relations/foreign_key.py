@@ -40,13 +40,13 @@ from weakrel import lookups, routing
 from weakrel.base import WeakRel, WeakRelationField
 from weakrel.conf import weakrel_settings
 from weakrel.deletion import WeakCollector, collector_hook, is_set, set_value
-from weakrel.enforcement import check_keys
+from weakrel.enforcement import check_keys, loaded_keys
 from weakrel.relations.foreign_key_descriptors import (
+    CachedTarget,
     ForwardWeakDescriptor,
-    KeyAttribute,
     ReverseWeakManyDescriptor,
     ReverseWeakOneDescriptor,
-    loaded_key_name,
+    pending_name,
 )
 from weakrel.relations.foreign_key_reverse import ReverseWeakRelation
 from weakrel.routing import chunks, key_chunk_size
@@ -69,7 +69,6 @@ class WeakForeignKey(WeakRelationField, models.Field):
     # Read by Django's schema editor: weak keys never get a database constraint.
     db_constraint = False
     migration_path = "weakrel.fields.WeakForeignKey"
-    descriptor_class = KeyAttribute
     reverse_descriptor_class: type = ReverseWeakManyDescriptor
     supported_on_delete = (CASCADE, PROTECT, RESTRICT, SET_NULL, SET_DEFAULT, DO_NOTHING)
     default_error_messages = {
@@ -127,6 +126,13 @@ class WeakForeignKey(WeakRelationField, models.Field):
         if self.remote_field.field_name is None:
             self.remote_field.field_name = target._meta.pk.name
         super().resolve_related(target, *others)
+
+    def contribute_to_class(self, cls, name, private_only=False, **kwargs):
+        super().contribute_to_class(cls, name, private_only=private_only, **kwargs)
+        if not cls._meta.abstract:
+            CachedTarget(self).contribute_to_class(
+                cls, f"_weakrel_{name}_cache+", private_only=True
+            )
 
     def forward_descriptor(self) -> ForwardWeakDescriptor:
         return ForwardWeakDescriptor(self)
@@ -283,9 +289,9 @@ class WeakForeignKey(WeakRelationField, models.Field):
         ``ValidationError`` rather than a database error).
         """
         key = getattr(instance, self.attname)
-        cached = self.get_cached_value(instance, None)
-        if key is None and cached is not None:
-            key = self.key_of(cached)
+        pending = instance.__dict__.get(pending_name(self))
+        if key is None and pending is not None:
+            key = self.key_of(pending)
             if key is None:
                 raise ValueError(
                     "save() prohibited to prevent data loss due to unsaved related object "
@@ -320,7 +326,7 @@ class WeakForeignKey(WeakRelationField, models.Field):
         it was loaded with is not looked up again."""
         if weakrel_settings.CHECK_UNCHANGED_KEYS or instance._state.adding:
             return False
-        return instance.__dict__.get(loaded_key_name(self), _UNSET) == key
+        return loaded_keys(instance).get(self.attname, _UNSET) == key
 
     def checked_value(self, value: Any) -> Any:
         """A key written by ``WeakQuerySet.update()``: converted, and checked."""

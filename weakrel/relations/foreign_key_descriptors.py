@@ -20,8 +20,8 @@ from functools import cached_property
 from operator import attrgetter
 from typing import Any
 
-from django.db.models import Model
-from django.db.models.query_utils import DeferredAttribute
+from django.db.models import Field, Model
+from django.db.models.fields.mixins import FieldCacheMixin
 
 from weakrel.base import WeakRelationField
 from weakrel.related import RelatedManagerDescriptor, prefetch
@@ -61,36 +61,43 @@ def _links(key_attname: str, instance_key: Any, *, ordered: bool = True) -> Any:
     return links
 
 
-def loaded_key_name(field) -> str:
-    return f"_weakrel_loaded_{field.attname}"
+def pending_name(field) -> str:
+    """Where an instance keeps a target assigned before it was saved."""
+    return f"_weakrel_pending_{field.name}"
 
 
-class KeyAttribute(DeferredAttribute):
-    """``order.customer_id``: assigning the key forgets the cached ``order.customer``.
+class CachedTarget(FieldCacheMixin, Field):
+    """A private companion of a weak key whose only job is ``refresh_from_db()``.
 
-    Django's ``ForeignKeyDeferredAttribute`` forgets it when the key changes; a weak
-    target can change in its own database without the key changing, so any
-    assignment forgets it, ``refresh_from_db()``'s included, which reloads the key.
+    Django's ``refresh_from_db()`` forgets the cached objects of the private fields
+    that are relations (``GenericForeignKey``'s); this one answers for the weak key's
+    cached target, so a refresh reloads it, as for a ``ForeignKey``. It has no column,
+    no form field and no migration, and takes part in nothing else.
     """
 
-    def __init__(self, field) -> None:
-        super().__init__(field)
-        # Read for every instance loaded: plain attributes, not chains through field.
-        self.attname = field.attname
-        self.cache_name = field.name
-        self.loaded_name = loaded_key_name(field)
+    auto_created = False
+    concrete = False
+    many_to_many = False
+    many_to_one = False
+    one_to_many = True  # kept out of _meta.fields, like GenericRelation
+    one_to_one = False
+    related_model = None
 
-    def __set__(self, instance: Model, value: Any) -> None:
-        values = instance.__dict__
-        if self.attname not in values:
-            # The first value, which Model.__init__ sets: the key as loaded (or as
-            # created), which WEAKREL["CHECK_UNCHANGED_KEYS"] = False compares with.
-            values[self.loaded_name] = value
-        values[self.attname] = value
-        # Read without creating it: every instance loaded runs through here.
-        cache = instance._state.__dict__.get("fields_cache")
-        if cache:
-            cache.pop(self.cache_name, None)
+    def __init__(self, key: Field) -> None:
+        self.key = key
+        super().__init__(editable=False, serialize=False, blank=True, null=True)
+        self.is_relation = True
+
+    @property
+    def cache_name(self) -> str:
+        return self.key.cache_name
+
+    def get_attname_column(self):
+        return self.get_attname(), None
+
+    def deconstruct(self):  # never migrated: it exists only on model classes
+        name, path, args, kwargs = super().deconstruct()
+        return name, path, [self.key], {}
 
 
 class ForwardWeakDescriptor:
@@ -167,6 +174,7 @@ class ForwardWeakDescriptor:
             self._cache_reverse(field.get_cached_value(instance, None), None)
             setattr(instance, field.attname, None)
             field.set_cached_value(instance, None)
+            instance.__dict__.pop(pending_name(field), None)
             return
         if isinstance(value, Model):
             if not isinstance(value, field.related_model._meta.concrete_model):
@@ -177,9 +185,17 @@ class ForwardWeakDescriptor:
             setattr(instance, field.attname, field.key_of(value))
             field.set_cached_value(instance, value)
             self._cache_reverse(value, instance)
+            if value._state.adding:
+                # Saved later, before the instance is: save() then takes its key.
+                instance.__dict__[pending_name(field)] = value
+            else:
+                instance.__dict__.pop(pending_name(field), None)
             return
-        # A raw key (fixtures, forms): the key attribute forgets any cached object.
+        # A raw key (fixtures, forms): keep it, forget any cached object.
         setattr(instance, field.attname, value)
+        instance.__dict__.pop(pending_name(field), None)
+        if field.is_cached(instance):
+            field.delete_cached_value(instance)
 
 
 class ReverseWeakOneDescriptor:

@@ -10,6 +10,8 @@ With ``Order.customer = WeakForeignKey(Customer, related_name="orders")`` and
   ``HasManyManager`` (``foreign_key_managers``) over Order's database.
 * ``ReverseWeakOneDescriptor`` is ``Customer.profile``: it returns the one Profile
   or raises ``Profile.DoesNotExist``.
+* ``CachedTarget`` is a private companion of ``Order.customer`` through which
+  ``refresh_from_db()`` forgets the cached customer.
 
 Each prefetches through the core's one fan-out (``weakrel.related.prefetch``).
 """

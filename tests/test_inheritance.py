@@ -121,3 +121,25 @@ def test_subclasses_of_a_many_to_many_source(model):
     assert list(model.objects.filter(patients__name="Bo")) == [doctor]
     model.objects.get(pk=doctor.pk).delete()
     assert not Appointment.objects.filter(patient_id=bo.pk).exists()
+
+
+def test_proxies_of_a_model_with_a_weak_key_render_in_migration_states():
+    from tests.shop.models import OrderProxyProxy
+
+    state_apps = ProjectState.from_apps(apps).apps  # renders every model, proxies too
+    rendered = state_apps.get_model("shop", "OrderProxyProxy")
+    assert rendered._meta.proxy
+    assert not OrderProxyProxy._meta.local_fields
+    assert [e for e in checks.run_checks() if e.level >= checks.ERROR] == []
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_refresh_from_db_through_a_proxy_forgets_the_cached_target():
+    from tests.shop.models import Customer, Order, OrderProxyProxy
+
+    ada = Customer.objects.create(name="Ada")
+    order = OrderProxyProxy.objects.get(pk=Order.objects.create(customer=ada).pk)
+    assert order.customer.name == "Ada"
+    Customer.objects.filter(pk=ada.pk).update(name="Ada L.")
+    order.refresh_from_db()
+    assert order.customer.name == "Ada L."

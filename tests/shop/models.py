@@ -233,3 +233,14 @@ class Wallet(models.Model):
 
     currencies = weakrel.WeakReferencesMany(Currency, related_name="wallets")
     targets = weakrel.WeakReferencesMany(UUIDTarget, related_name="wallets")
+
+
+# Proxies of a model that declares a weak key (tests/test_inheritance.py).
+class OrderProxy(Order):
+    class Meta:
+        proxy = True
+
+
+class OrderProxyProxy(OrderProxy):
+    class Meta:
+        proxy = True

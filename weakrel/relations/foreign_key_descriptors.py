@@ -94,6 +94,10 @@ class CachedTarget(FieldCacheMixin, Field):
     def cache_name(self) -> str:
         return self.key.cache_name
 
+    def contribute_to_class(self, cls, name, private_only=True, **kwargs):
+        # Always private, the copies Django makes for proxies and children included.
+        super().contribute_to_class(cls, name, private_only=True, **kwargs)
+
     def get_attname_column(self):
         return self.get_attname(), None
 

@@ -301,3 +301,20 @@ def test_check_unchanged_keys_setting(django_assert_num_queries):
         order.customer_id = 424242  # changed: checked whatever the setting
         with pytest.raises(weakrel.DanglingReferenceError):
             order.save()
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_a_target_saved_after_assignment_gives_its_key_once():
+    customer = Customer(name="Later")
+    note_order = Order(customer=customer)  # assigned before it was saved
+    customer.save()
+    note_order.save()
+    assert Order.objects.get(pk=note_order.pk).customer_id == customer.pk
+    from tests.shop.models import Note
+
+    note = Note(order=Order(customer=customer))
+    note.order.save()
+    note.save()
+    note.order_id = None  # the key taken once is not taken again
+    note.save()
+    assert Note.objects.get(pk=note.pk).order_id is None

@@ -297,6 +297,8 @@ class WeakForeignKey(WeakRelationField, models.Field):
                     "save() prohibited to prevent data loss due to unsaved related object "
                     f"'{self.name}'."
                 )
+            # Taken once: a key set to None afterwards stays None.
+            del instance.__dict__[pending_name(self)]
         key = self.to_python(key)
         instance.__dict__[self.attname] = key
         return key

@@ -111,6 +111,7 @@ class ForwardWeakDescriptor:
 
     def __init__(self, field: WeakRelationField) -> None:
         self.field = field
+        self.pending_name = pending_name(field)
 
     @cached_property
     def RelatedObjectDoesNotExist(self) -> type[Exception]:
@@ -175,12 +176,13 @@ class ForwardWeakDescriptor:
 
     def __set__(self, instance: Model, value: Any) -> None:
         field = self.field
+        # A target assigned before it was saved counts until the next assignment.
+        instance.__dict__.pop(self.pending_name, None)
         if value is None:
             # The target this row pointed at has no such row any more.
             self._cache_reverse(field.get_cached_value(instance, None), None)
             setattr(instance, field.attname, None)
             field.set_cached_value(instance, None)
-            instance.__dict__.pop(pending_name(field), None)
             return
         if isinstance(value, Model):
             if not isinstance(value, field.related_model._meta.concrete_model):
@@ -193,13 +195,10 @@ class ForwardWeakDescriptor:
             self._cache_reverse(value, instance)
             if value._state.adding:
                 # Saved later, before the instance is: save() then takes its key.
-                instance.__dict__[pending_name(field)] = value
-            else:
-                instance.__dict__.pop(pending_name(field), None)
+                instance.__dict__[self.pending_name] = value
             return
         # A raw key (fixtures, forms): keep it, forget any cached object.
         setattr(instance, field.attname, value)
-        instance.__dict__.pop(pending_name(field), None)
         if field.is_cached(instance):
             field.delete_cached_value(instance)
 

@@ -32,6 +32,9 @@ class ModelRouter:
             # Data migrations of Django's own apps (auth's proxy permissions) run
             # where their tables are.
             return db == "default" if app_label in DJANGO_APPS else None
+        if app_label == "weakrel":
+            # The cascade journal goes wherever weak targets live (weakrel decides).
+            return None
         label = f"{app_label}.{model_name}"
         return settings.WEAKREL_TEST_ROUTES.get(label, "default") == db
 

@@ -211,7 +211,9 @@ def test_changelist_orders_by_weak_key(admin):
     assert [o.pk for o in response.context["cl"].result_list] == [second.pk, first.pk]
 
 
-def test_delete_confirmation_lists_dependents_in_other_databases(admin, customer):
+def test_delete_confirmation_lists_dependents_in_other_databases(
+    admin, customer, django_capture_on_commit_callbacks
+):
     order = Order.objects.create(customer=customer)
     profile = Profile.objects.create(customer=customer)
     response = admin.get(f"/admin/shop/customer/{customer.pk}/delete/")
@@ -222,9 +224,12 @@ def test_delete_confirmation_lists_dependents_in_other_databases(admin, customer
     assert dict(response.context["model_count"]) == {"customers": 1, "orders": 1, "profiles": 1}
     assert not response.context["protected"]
 
-    response = admin.post(f"/admin/shop/customer/{customer.pk}/delete/", {"post": "yes"})
-    assert response.status_code == 302
-    assert not Customer.objects.exists()
+    # The delete view's transaction: the other databases follow once it commits.
+    with django_capture_on_commit_callbacks(execute=True, using="default"):
+        response = admin.post(f"/admin/shop/customer/{customer.pk}/delete/", {"post": "yes"})
+        assert response.status_code == 302
+        assert not Customer.objects.exists()
+        assert Order.objects.exists() and Profile.objects.exists()
     assert not Order.objects.exists()
     assert not Profile.objects.exists()
 

@@ -148,17 +148,17 @@ def test_lost_connection_in_the_second_database(shop):
     assert_unchanged(before)
 
 
-def test_failure_after_the_root_commit_leaves_only_orphans(shop):
+def test_failure_after_the_root_commit_is_finished_by_resume(shop):
     """The one window: the root database has committed, a dependent database then
     fails to commit. The dependents survive pointing at a deleted row (never the
-    other way round), and weakrel_check finds and repairs exactly those."""
+    other way round), the journal holds the work left, and ``--resume`` does it."""
     before = counts(snapshot())
 
     def break_commit(**kwargs):
         fail_at_commit("orders")
 
     # Runs inside the root's delete: the root commits first, then COMMIT on
-    # ``orders`` fails.
+    # ``orders`` fails and ``third`` rolls back with it.
     post_delete.connect(break_commit, sender=Customer, weak=False)
     try:
         with pytest.raises(DatabaseError):
@@ -170,13 +170,25 @@ def test_failure_after_the_root_commit_leaves_only_orphans(shop):
     assert after["shop.Customer"] == before["shop.Customer"] - 1
     assert after["shop.Order"] == before["shop.Order"]
     assert after["shop.OrderLine"] == before["shop.OrderLine"]
-    out = StringIO()
+    assert after["shop.Profile"] == before["shop.Profile"]
+    out, err = StringIO(), StringIO()
     with pytest.raises(SystemExit) as exit_info:
-        call_command("weakrel_check", "shop.Order", fix="on-delete", stdout=out)
+        call_command("weakrel_check", stdout=out, stderr=err)
     assert exit_info.value.code == 1
-    assert "orphans 2" in out.getvalue() and "deleted: 2" in out.getvalue()
+    assert "cascade(s) pending" in err.getvalue()
+    assert "shop.order.customer in 'orders'" in err.getvalue()
+
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("weakrel_check", resume=True, stdout=out, stderr=err)
+    except SystemExit:
+        raise AssertionError(err.getvalue()) from None
+    assert "pending cascade(s) finished" in out.getvalue()
+    after = counts(snapshot())
+    assert after["shop.Order"] == after["shop.Shipment"] == before["shop.Order"] - 2
+    assert after["shop.OrderLine"] == before["shop.OrderLine"] - 2
+    assert after["shop.Profile"] == before["shop.Profile"] - 1
     call_command("weakrel_check", stdout=StringIO())  # exits 0: clean again
-    assert counts(snapshot())["shop.Order"] == before["shop.Order"] - 2
 
 
 # -- an alias that is down --------------------------------------------------------

@@ -19,6 +19,8 @@ DEFAULTS: dict[str, Any] = {
     # False: re-saving a saved row whose weak key is the one it was loaded with skips
     # the key's existence query (bulk re-saves). A constraint would check it anyway.
     "CHECK_UNCHANGED_KEYS": True,
+    # Target keys per cascade journal entry (one step of a cascade's remaining work).
+    "CASCADE_BATCH_SIZE": 1000,
     # Rows fetched per query by ``weakrel_check``.
     "CHECK_BATCH_SIZE": 5000,
 }

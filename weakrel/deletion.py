@@ -28,14 +28,15 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from contextlib import ExitStack
+from functools import partial
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import DO_NOTHING, Model, ProtectedError, RestrictedError
 from django.db.models.deletion import Collector
 
-from weakrel import routing
+from weakrel import journal, routing
 from weakrel.base import reverse_sides
 from weakrel.inheritance import is_inherited
 
@@ -100,6 +101,8 @@ class WeakCollector:
         # Keys already removed from the lists of a list relation, per (alias, field).
         self.pulled: dict[tuple[str, Any], set[Any]] = defaultdict(set)
         self.collecting = False
+        # The model whose rows were deleted, when a journal entry resumes their cascade.
+        self.deleted_model: type[Model] | None = None
 
     @classmethod
     def attach(cls, collector: Collector) -> WeakCollector:
@@ -219,6 +222,8 @@ class WeakCollector:
             return type(origin).__name__
         if origin is not None:
             return origin.model.__name__
+        if self.deleted_model is not None:
+            return self.deleted_model.__name__
         return next(iter(self.root.data)).__name__
 
     # -- deleting ---------------------------------------------------------------
@@ -226,19 +231,147 @@ class WeakCollector:
     def delete(self) -> tuple[int, dict[str, int]]:
         self.collect()
         self.check_blocked()
+        if len(self.collectors) == 1:
+            return self.root_delete()
+        if in_transaction(self.root.using):
+            return self.delete_on_commit()
+        return self.delete_now()
+
+    def delete_now(self) -> tuple[int, dict[str, int]]:
+        """Delete everywhere in one go, the deleted rows' database committing first.
+
+        Every database runs its part in its own transaction, opened before the first
+        statement and committed after the root's: an error before the root commits
+        leaves every database as it was. Each database's transaction also writes the
+        journal entries for the work its deletes leave to the others; they are
+        forgotten once those have committed it.
+        """
         counter: Counter[str] = Counter()
-        others = [alias for alias in self.collectors if alias != self.root.using]
+        cascade = journal.new_cascade()
+        root = self.root.using
+        others = [alias for alias in self.collectors if alias != root]
+        edges = {alias: self.edges_from(alias) for alias in self.collectors}
         with ExitStack() as stack:
-            # Entered first, left last: these commit after the root database does.
-            for alias in others:
+            # Entered first, left last: the first databases reached commit first.
+            for alias in reversed(others):
                 stack.enter_context(transaction.atomic(using=alias))
             for alias in others:
-                _, counts = self.collectors[alias].delete()
-                counter.update(counts)
-            total, counts = self.root_delete()
-            counter.update(counts)
+                journal.record(alias, cascade, edges[alias])
+                counter.update(self.collectors[alias].delete()[1])
+            with transaction.atomic(using=root):
+                journal.record(root, cascade, edges[root])
+                counter.update(self.root_delete()[1])
+        self.forget_when_committed(cascade, edges)
         counter = Counter({label: n for label, n in counter.items() if n})
         return sum(counter.values()), dict(counter)
+
+    def delete_on_commit(self) -> tuple[int, dict[str, int]]:
+        """Inside the caller's transaction: delete the rows in the root's database now,
+        and their dependents elsewhere once (and only if) that transaction commits.
+
+        Only what was deleted here is counted; the rest runs after the commit.
+        """
+        root = self.root.using
+        cascade = journal.new_cascade()
+        with transaction.atomic(using=root):
+            journal.record(root, cascade, self.edges_from(root))
+            result = self.root_delete()
+        origin = self.root.origin
+        transaction.on_commit(
+            lambda: run_cascade(root, cascade, origin=origin), using=root, robust=True
+        )
+        return result
+
+    def edges_from(self, alias: str) -> list[journal.Edge]:
+        """The weak relations from the rows deleted in ``alias`` to other databases."""
+        edges = []
+        for model, instances in self.collectors[alias].data.items():
+            objs = list(instances)
+            for field in dependent_relations(model):
+                if field.on_delete is DO_NOTHING:
+                    continue
+                using = self.alias_for(field, objs)
+                if using != alias:
+                    keys = {field.key_of(obj) for obj in objs} - {None}
+                    edges.append((field, using, sorted(keys, key=str)))
+        return edges
+
+    def forget_when_committed(self, cascade, edges: dict[str, list[journal.Edge]]) -> None:
+        """Forget the journal entries whose work each database has committed; where
+        the caller still holds a transaction, when it commits."""
+        for alias, alias_edges in edges.items():
+            usings = {using for _field, using, _keys in alias_edges}
+            if not any(in_transaction(using) for using in usings):
+                if usings:
+                    journal.forget(alias, cascade)
+                continue
+            for using in usings:
+                transaction.on_commit(partial(journal.forget, alias, cascade, using), using=using)
+
+
+def in_transaction(alias: str) -> bool:
+    """Whether ``alias`` is inside a transaction the caller opened.
+
+    The atomic block a ``TestCase`` wraps each test in does not count, as for Django's
+    ``atomic(durable=True)``: inside it, deletes behave as in autocommit.
+    """
+    connection = connections[alias]
+    return connection.in_atomic_block and not all(
+        getattr(block, "_from_testcase", False) for block in connection.atomic_blocks
+    )
+
+
+def run_cascade(alias: str, cascade, *, origin: Any = None) -> None:
+    """Carry out the journal entries one delete left in ``alias``."""
+    failure = None
+    for entry in journal.pending(alias).filter(cascade=cascade):
+        try:
+            run_entry(alias, entry, origin=origin)
+        except Exception as error:  # noqa: BLE001 - the others still run; raised below
+            failure = failure or error
+    if failure is not None:
+        raise failure
+
+
+def resume() -> tuple[list[tuple[str, Any, dict[str, int]]], list[tuple[str, Any, Exception]]]:
+    """Finish every cascade the journals hold (``weakrel_check --resume``).
+
+    Reads each journal once, then does only the pending work: the cost follows what
+    is pending, not the size of any table. Returns ``(done, failed)``: for each entry,
+    its journal's alias and the entry, with the counts deleted or the error.
+    """
+    done, failed = [], []
+    for alias in journal.journal_aliases():
+        for entry in list(journal.pending(alias)):
+            try:
+                _, counts = run_entry(alias, entry)
+            except Exception as error:  # noqa: BLE001 - reported; the entry stays
+                failed.append((alias, entry, error))
+            else:
+                done.append((alias, entry, counts))
+    return done, failed
+
+
+def run_entry(alias: str, entry, *, origin: Any = None) -> tuple[int, dict[str, int]]:
+    """Apply ``on_delete`` for one journal entry, then forget it once committed.
+
+    The dependents are read now, so rows added since the delete are included; run
+    twice, the second run finds nothing left to do.
+    """
+    try:
+        field = journal.relation_field(entry.relation)
+        target_key = field.key_field.attname
+        targets = [field.related_model(**{target_key: key}) for key in entry.keys]
+        collector = Collector(using=entry.using, origin=origin)
+        weak = WeakCollector.attach(collector)
+        weak.deleted_model = field.related_model
+        field.collect_dependents(weak, targets)
+        result = weak.delete()
+    except Exception as error:
+        journal.note_error(alias, entry.pk, error)
+        raise
+    transaction.on_commit(partial(journal.forget_entry, alias, entry.pk), using=entry.using)
+    return result
 
 
 def dependent_relations(model: type[Model]) -> list:

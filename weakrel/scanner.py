@@ -311,9 +311,8 @@ class RelationScan:
 
     def _delete(self, queryset, missing: set) -> int:
         # QuerySet.delete(), so the orphans' own dependents follow their on_delete,
-        # in every database, the way deletion.py carries it out.
-        with transaction.atomic(using=self.source_alias):
-            _, counts = queryset.delete()
+        # in every database, the way deletion.py carries it out (its own transactions).
+        _, counts = queryset.delete()
         return counts.get(self.field.model._meta.label, 0)
 
     def _update(self, queryset, value: Any) -> int:

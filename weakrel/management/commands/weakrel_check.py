@@ -5,6 +5,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import ProtectedError, RestrictedError
 
+from weakrel import journal
+from weakrel.deletion import resume
 from weakrel.exceptions import RelatedDatabaseError
 from weakrel.scanner import FIXES, RelationScan, ScanError, weak_relations
 
@@ -45,6 +47,12 @@ class Command(BaseCommand):
             help="With --fix: show what would change, change nothing.",
         )
         parser.add_argument(
+            "--resume",
+            action="store_true",
+            help="Only finish the cascades a crash or an error left half-done "
+            "(the pending cascade journal); scan nothing.",
+        )
+        parser.add_argument(
             "--batch-size",
             type=int,
             default=None,
@@ -57,6 +65,8 @@ class Command(BaseCommand):
         self.fix = fix
         self.verbosity = options["verbosity"]
         self.as_json = options["format"] == "json"
+        if options["resume"]:
+            return self.resume(labels or fix or dry_run)
         if dry_run and not fix:
             raise CommandError("--dry-run only applies together with --fix.", returncode=2)
         if batch_size is not None and batch_size < 1:
@@ -85,11 +95,14 @@ class Command(BaseCommand):
         seconds = time.monotonic() - started
         scanned = sum(f.scanned for f in findings)
         orphans = sum(f.orphans for f in findings)
+        # A full check (no relation named) also reports the journals' pending work.
+        cascades = [] if labels else pending_cascades()
         if self.as_json:
             document = {
                 "relations": [f.as_dict() for f in findings],
                 "scanned": scanned,
                 "orphans": orphans,
+                "pending_cascades": [cascade_dict(alias, entry) for alias, entry in cascades],
                 "seconds": round(seconds, 3),
             }
             self.stdout.write(json.dumps(document, indent=2))
@@ -99,7 +112,33 @@ class Command(BaseCommand):
                 f"Checked {len(findings)} weak relation(s), {scanned} rows in "
                 f"{seconds:.2f}s{rate}: {orphans} orphan(s)."
             )
-        if orphans:
+        if cascades and not self.as_json:
+            self.stderr.write(f"{len(cascades)} cascade(s) pending; run weakrel_check --resume:")
+            for alias, entry in cascades:
+                self.stderr.write(f"  {describe_cascade(alias, entry)}")
+        if orphans or cascades:
+            sys.exit(1)
+
+    def resume(self, other_options) -> None:
+        if other_options:
+            raise CommandError("--resume takes no relations, --fix or --dry-run.", returncode=2)
+        done, failed = resume()
+        for alias, entry, counts in done:
+            deleted = ", ".join(f"{label}: {n}" for label, n in sorted(counts.items()))
+            if self.verbosity:
+                self.stdout.write(
+                    f"Finished {describe_cascade(alias, entry)}"
+                    + (f" (deleted {deleted})" if deleted else "")
+                )
+        for alias, entry, error in failed:
+            self.stderr.write(f"Failed {describe_cascade(alias, entry)}: {error}")
+        if self.verbosity:
+            self.stdout.write(
+                self.style.SUCCESS(f"{len(done)} pending cascade(s) finished.")
+                if not failed
+                else f"{len(done)} pending cascade(s) finished, {len(failed)} failed."
+            )
+        if failed:
             sys.exit(1)
 
     # -- progress and result lines -----------------------------------------------------
@@ -157,3 +196,30 @@ class Command(BaseCommand):
         if finding.fix and not finding.dry_run and finding.repaired == finding.orphans:
             return self.style.WARNING
         return self.style.ERROR
+
+
+def pending_cascades() -> list:
+    return [
+        (alias, entry) for alias in journal.journal_aliases() for entry in journal.pending(alias)
+    ]
+
+
+def describe_cascade(alias: str, entry) -> str:
+    error = f"; last error: {entry.last_error}" if entry.last_error else ""
+    return (
+        f"cascade #{entry.pk} in {alias!r}: on_delete of {entry.relation} in "
+        f"{entry.using!r} for {len(entry.keys)} deleted key(s), since "
+        f"{entry.created:%Y-%m-%d %H:%M:%S}{error}"
+    )
+
+
+def cascade_dict(alias: str, entry) -> dict:
+    return {
+        "journal": alias,
+        "id": entry.pk,
+        "relation": entry.relation,
+        "using": entry.using,
+        "keys": len(entry.keys),
+        "created": entry.created.isoformat(),
+        "last_error": entry.last_error,
+    }

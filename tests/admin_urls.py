@@ -4,7 +4,8 @@ from django.contrib import admin
 from django.urls import path
 
 from tests.shop.models import Customer, Order, OrderLine, Product, Profile, Region
-from weakrel.admin import WeakModelAdmin, WeakTabularInline
+from weakrel.admin import PendingCascadeAdmin, WeakModelAdmin, WeakTabularInline
+from weakrel.models import PendingCascade
 
 site = admin.AdminSite(name="weakrel_test_admin")
 
@@ -36,5 +37,7 @@ class ProductAdmin(WeakModelAdmin):
 
 
 site.register(Region)
+
+site.register(PendingCascade, PendingCascadeAdmin)
 
 urlpatterns = [path("admin/", site.urls)]

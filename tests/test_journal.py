@@ -197,3 +197,39 @@ def test_a_database_without_weak_targets_gets_no_journal(settings):
     operation = journal.CreateJournal(name="PendingCascade", fields=[])
     assert not operation.allow_migrate_model("third", PendingCascade)
     assert operation.allow_migrate_model("default", PendingCascade)
+
+
+# -- the admin --------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin(client, settings):
+    from django.contrib.auth import get_user_model
+
+    settings.ROOT_URLCONF = "tests.admin_urls"
+    user = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
+    client.force_login(user)
+    return client
+
+
+def test_the_admin_lists_each_journal_read_only(admin):
+    from django.contrib import admin as django_admin
+
+    assert django_admin.site.is_registered(PendingCascade)
+    pending_delete()
+    url = "/admin/weakrel/pendingcascade/"
+    response = admin.get(url)
+    assert response.status_code == 200
+    listed = {obj.relation for obj in response.context["cl"].result_list}
+    assert "shop.order.customer" in listed
+    assert response.context["has_add_permission"] is False
+    # The orders' journal is empty: its deletes were rolled back.
+    response = admin.get(url + "?journal=orders")
+    assert list(response.context["cl"].result_list) == []
+    entry = PendingCascade.objects.get(relation="shop.order.customer")
+    response = admin.get(f"{url}{entry.pk}/change/")
+    assert response.status_code == 200
+    assert b"shop.order.customer" in response.content
+    assert not response.context["has_change_permission"]
+    assert admin.post(f"{url}{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin.get(url + "add/").status_code == 403

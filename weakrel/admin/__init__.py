@@ -10,6 +10,7 @@
 """
 
 from weakrel.admin.forms import WeakKeyField
+from weakrel.admin.journal import PendingCascadeAdmin
 from weakrel.admin.options import (
     WeakChangeList,
     WeakModelAdmin,
@@ -22,6 +23,7 @@ from weakrel.admin.options import (
 from weakrel.admin.widgets import WeakRawIdWidget
 
 __all__ = [
+    "PendingCascadeAdmin",
     "WeakChangeList",
     "WeakKeyField",
     "WeakModelAdmin",

@@ -12,6 +12,8 @@ Cases for "prefetch" (N customers x 5 orders x 3 lines):
 "DRF": GET /orders/?include=customer,lines.product with weakrel.rest_framework, versus the
 best hand-written endpoint (nested serializers, select_related/prefetch_related in one
 database) and the same nested serializers without prefetching (N+1).
+"cascade": deleting N customers with their orders and lines, weakrel across databases
+versus Django's own cascade in one database (benchmarks/cascade.py).
 "filter": Order.objects.filter(customer__name__startswith=...) through a weak key versus a
 native join in one database.
 
@@ -34,6 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
+
+import cascade  # noqa: E402
 
 PRODUCTS = 50
 
@@ -336,6 +340,7 @@ def main() -> None:
     parser.add_argument("--filter-orders", type=int, nargs="+", default=[10000, 100000])
     parser.add_argument("--check-rows", type=int, nargs="+", default=[200_000])
     parser.add_argument("--page-sizes", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--cascade-sizes", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--naive-max", type=int, default=10000, help="skip N+1 above this N")
     args = parser.parse_args()
@@ -460,6 +465,12 @@ def main() -> None:
         "4. weakrel_check benchapp.WOrder.customer (one row in 1,000 dangling)",
         ["rows", "orphans", "seconds", "rows/s", "peak MiB"],
         rows,
+    )
+
+    table(
+        cascade.TITLE,
+        cascade.HEADER,
+        cascade.cascade_rows(seed, args.cascade_sizes, args.runs, Counter),
     )
 
 

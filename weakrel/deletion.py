@@ -39,6 +39,7 @@ from django.db.models.deletion import Collector
 from weakrel import journal, routing
 from weakrel.base import reverse_sides
 from weakrel.inheritance import is_inherited
+from weakrel.keys import sorted_keys
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -92,7 +93,9 @@ class WeakCollector:
         self.root = root
         self.root_delete = root.delete
         self.collectors: dict[str, Collector] = {root.using: root}
-        self.seen: set[tuple[str, type, Any]] = set()
+        # Keys of the rows whose weak dependents were collected, per (alias, model).
+        self.seen: dict[tuple[str, type], set[Any]] = defaultdict(set)
+        self.followed: dict[tuple[str, type], int] = {}
         self.protected: dict[str, list[Model]] = defaultdict(list)
         # {(alias, model): {field label: [objs]}}
         self.restricted: dict[tuple[str, type], dict[str, list[Model]]] = defaultdict(
@@ -143,15 +146,17 @@ class WeakCollector:
             for alias, collector in list(self.collectors.items()):
                 for model, instances in list(collector.data.items()):
                     relations = dependent_relations(model)
-                    if not relations:
+                    # Django's collector only adds rows: an unchanged count has no new one.
+                    if not relations or self.followed.get((alias, model)) == len(instances):
                         continue
+                    self.followed[alias, model] = len(instances)
                     # A proxy's rows are its concrete model's: followed once.
-                    concrete = model._meta.concrete_model
-                    new = [obj for obj in instances if (alias, concrete, obj.pk) not in self.seen]
+                    seen = self.seen[alias, model._meta.concrete_model]
+                    new = [obj for obj in instances if obj.pk not in seen]
                     if not new:
                         continue
                     pending = True
-                    self.seen.update((alias, concrete, obj.pk) for obj in new)
+                    seen.update(obj.pk for obj in new)
                     for field in relations:
                         field.collect_dependents(self, new)
 
@@ -293,7 +298,7 @@ class WeakCollector:
                 using = self.alias_for(field, objs)
                 if using != alias:
                     keys = {field.key_of(obj) for obj in objs} - {None}
-                    edges.append((field, using, sorted(keys, key=str)))
+                    edges.append((field, using, sorted_keys(keys)))
         return edges
 
     def forget_when_committed(self, cascade, edges: dict[str, list[journal.Edge]]) -> None:

@@ -85,11 +85,12 @@ def forget(alias: str, cascade: uuid.UUID, using: str | None = None) -> None:
     entries = journal_model()._base_manager.using(alias).filter(cascade=cascade)
     if using is not None:
         entries = entries.filter(using=using)
-    entries.delete()
+    # One DELETE statement: nothing depends on journal rows and no signal is sent.
+    entries._raw_delete(alias)
 
 
 def forget_entry(alias: str, pk: Any) -> None:
-    journal_model()._base_manager.using(alias).filter(pk=pk).delete()
+    journal_model()._base_manager.using(alias).filter(pk=pk)._raw_delete(alias)
 
 
 def note_error(alias: str, pk: Any, error: BaseException) -> None:

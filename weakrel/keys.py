@@ -29,6 +29,16 @@ INTEGER_TYPES = {
 INT64 = (-(2**63), 2**63 - 1)
 
 
+def sorted_keys(keys: Iterable[Any]) -> list[Any]:
+    """``keys`` in a stable order (for repeatable SQL): their own order when they
+    compare, else by their text."""
+    keys = list(keys)
+    try:
+        return sorted(keys)
+    except TypeError:
+        return sorted(keys, key=str)
+
+
 class TargetKey:
     """The keys one weak relation stores: ``field`` refers to ``target_field``."""
 

@@ -41,6 +41,7 @@ from weakrel.base import WeakRel, WeakRelationField
 from weakrel.conf import weakrel_settings
 from weakrel.deletion import WeakCollector, collector_hook, is_set, set_value
 from weakrel.enforcement import check_keys, loaded_keys
+from weakrel.keys import sorted_keys
 from weakrel.relations.foreign_key_descriptors import (
     CachedTarget,
     ForwardWeakDescriptor,
@@ -49,7 +50,6 @@ from weakrel.relations.foreign_key_descriptors import (
     pending_name,
 )
 from weakrel.relations.foreign_key_reverse import ReverseWeakRelation
-from weakrel.routing import chunks, key_chunk_size
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -348,25 +348,27 @@ class WeakForeignKey(WeakRelationField, models.Field):
         """Apply ``on_delete`` to the rows pointing at ``targets`` (being deleted)."""
         if self.on_delete is DO_NOTHING:
             return
-        keys = sorted({self.key_of(target) for target in targets} - {None}, key=str)
+        keys = sorted_keys({self.key_of(target) for target in targets} - {None})
+        if not keys:
+            return
         alias = collector.alias_for(self, targets)
-        base = self.model._base_manager.using(alias)
-        for chunk in chunks(keys, key_chunk_size(alias)):
-            dependents = base.filter(**{f"{self.attname}__in": chunk})
-            if self.on_delete is CASCADE:
-                collector.add_cascade(alias, dependents)
-            elif self.on_delete is PROTECT:
-                collector.add_protected(self, list(dependents))
-            elif self.on_delete is RESTRICT:
-                collector.add_restricted(alias, self, list(dependents))
-            elif self.on_delete is SET_NULL:
-                collector.add_field_update(alias, self, None, dependents)
-            elif self.on_delete is SET_DEFAULT:
-                collector.add_field_update(alias, self, self.get_default(), dependents)
-            elif is_set(self.on_delete):
-                collector.add_field_update(alias, self, set_value(self.on_delete), dependents)
-            else:
-                raise ValueError(f"Unsupported on_delete for {self}: {self.on_delete!r}")
+        # One statement whatever the number of keys; they come from rows, so they
+        # need no conversion.
+        dependents = lookups.filter_keys(self.model._base_manager.using(alias), self.attname, keys)
+        if self.on_delete is CASCADE:
+            collector.add_cascade(alias, dependents)
+        elif self.on_delete is PROTECT:
+            collector.add_protected(self, list(dependents))
+        elif self.on_delete is RESTRICT:
+            collector.add_restricted(alias, self, list(dependents))
+        elif self.on_delete is SET_NULL:
+            collector.add_field_update(alias, self, None, dependents)
+        elif self.on_delete is SET_DEFAULT:
+            collector.add_field_update(alias, self, self.get_default(), dependents)
+        elif is_set(self.on_delete):
+            collector.add_field_update(alias, self, set_value(self.on_delete), dependents)
+        else:
+            raise ValueError(f"Unsupported on_delete for {self}: {self.on_delete!r}")
 
     # -- lookups ----------------------------------------------------------------
 

@@ -33,11 +33,11 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections, transaction
-from django.db.models import DO_NOTHING, Model, ProtectedError, RestrictedError
-from django.db.models.deletion import Collector
+from django.db.models import DO_NOTHING, Model, ProtectedError, RestrictedError, signals
+from django.db.models.deletion import Collector, get_candidate_relations_to_delete
 
-from weakrel import journal, routing
-from weakrel.base import reverse_sides
+from weakrel import journal, lookups, routing
+from weakrel.base import WeakRelationField, reverse_sides
 from weakrel.inheritance import is_inherited
 from weakrel.keys import sorted_keys
 
@@ -96,6 +96,8 @@ class WeakCollector:
         # Keys of the rows whose weak dependents were collected, per (alias, model).
         self.seen: dict[tuple[str, type], set[Any]] = defaultdict(set)
         self.followed: dict[tuple[str, type], int] = {}
+        # Rows deleted by one statement (fast_cascade), per alias and model.
+        self.fast_rows: dict[str, dict[type, list[Model]]] = defaultdict(lambda: defaultdict(list))
         self.protected: dict[str, list[Model]] = defaultdict(list)
         # {(alias, model): {field label: [objs]}}
         self.restricted: dict[tuple[str, type], dict[str, list[Model]]] = defaultdict(
@@ -165,7 +167,35 @@ class WeakCollector:
         return routing.db_for_write(field.model, instance=targets[0])
 
     def add_cascade(self, alias: str, queryset) -> None:
-        self.collector_for(alias).collect(queryset, fail_on_restricted=False)
+        if dependent_relations(queryset.model) and fast_deletable(queryset.model):
+            self.fast_cascade(alias, queryset)
+        else:
+            self.collector_for(alias).collect(queryset, fail_on_restricted=False)
+
+    def fast_cascade(self, alias: str, queryset) -> None:
+        """Delete rows that only weak relations depend on with one statement.
+
+        Django deletes collected rows 100 keys at a time, and collects every row that
+        has a weak reverse side. Without signals and native dependents, weakrel reads
+        only the keys its weak relations need, follows them now, and deletes exactly
+        the rows it read (``pk IN (...)``), as Django's own fast delete does.
+        """
+        model = queryset.model
+        relations = dependent_relations(model)
+        names = {model._meta.pk.name, *(field.key_field.name for field in relations)}
+        seen = self.seen[alias, model]
+        rows = [obj for obj in queryset.only(*names) if obj.pk not in seen]
+        if not rows:
+            return
+        seen.update(obj.pk for obj in rows)
+        self.fast_rows[alias][model].extend(rows)
+        base = model._base_manager.using(alias)
+        pks = sorted_keys(obj.pk for obj in rows)
+        self.collector_for(alias).fast_deletes.append(
+            lookups.filter_keys(base, model._meta.pk.attname, pks)
+        )
+        for field in relations:
+            field.collect_dependents(self, rows)
 
     def add_protected(self, field, objs: list[Model]) -> None:
         if objs:
@@ -290,7 +320,8 @@ class WeakCollector:
     def edges_from(self, alias: str) -> list[journal.Edge]:
         """The weak relations from the rows deleted in ``alias`` to other databases."""
         edges = []
-        for model, instances in self.collectors[alias].data.items():
+        deleted = chain(self.collectors[alias].data.items(), self.fast_rows[alias].items())
+        for model, instances in deleted:
             objs = list(instances)
             for field in dependent_relations(model):
                 if field.on_delete is DO_NOTHING:
@@ -377,6 +408,21 @@ def run_entry(alias: str, entry, *, origin: Any = None) -> tuple[int, dict[str, 
         raise
     transaction.on_commit(partial(journal.forget_entry, alias, entry.pk), using=entry.using)
     return result
+
+
+def fast_deletable(model: type[Model]) -> bool:
+    """Django's ``Collector.can_fast_delete()``, with weak reverse sides allowed:
+    weakrel follows those itself."""
+    if signals.pre_delete.has_listeners(model) or signals.post_delete.has_listeners(model):
+        return False
+    opts = model._meta
+    if opts.proxy or opts.parents:
+        return False
+    return all(
+        isinstance(related.field, WeakRelationField)
+        or related.field.remote_field.on_delete is DO_NOTHING
+        for related in get_candidate_relations_to_delete(opts)
+    ) and not any(hasattr(field, "bulk_related_objects") for field in opts.private_fields)
 
 
 def dependent_relations(model: type[Model]) -> list:

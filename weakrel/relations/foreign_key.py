@@ -349,11 +349,8 @@ class WeakForeignKey(WeakRelationField, models.Field):
         if self.on_delete is DO_NOTHING:
             return
         keys = sorted_keys({self.key_of(target) for target in targets} - {None})
-        if not keys:
-            return
         alias = collector.alias_for(self, targets)
-        # One statement whatever the number of keys; they come from rows, so they
-        # need no conversion.
+        # One statement whatever the number of keys, read from rows: no conversion.
         dependents = lookups.filter_keys(self.model._base_manager.using(alias), self.attname, keys)
         if self.on_delete is CASCADE:
             collector.add_cascade(alias, dependents)

@@ -3,7 +3,8 @@
 No database constraint stands behind a weak relation, so rows written outside the
 application (another service, a restore from backup, a delete racing an insert, a
 failure between two commits, see ``deletion.py``) can name a target that is gone.
-:func:`scan` walks every weak relation, or those named, and reports such *orphans*.
+:func:`scan` walks every weak relation, or those named, and reports such *orphans* in
+a :class:`ScanReport` (``weakrel.scan()``; ``weakrel_check`` prints it).
 
 Memory stays bounded whatever the table size: the source rows are read in batches
 ordered by primary key (keyset pagination, ``pk > last``), and each batch's distinct
@@ -30,6 +31,7 @@ would drop the keys that are fine along with the dangling ones.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -39,6 +41,7 @@ from django.apps import apps
 from django.db import transaction
 from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_DEFAULT, SET_NULL
 
+from weakrel import journal
 from weakrel.base import WeakRelationField
 from weakrel.conf import weakrel_settings
 from weakrel.deletion import PULL
@@ -157,7 +160,7 @@ def resolve_fix(field, fix: str) -> str | None:
 
 
 @dataclass
-class Finding:
+class RelationFinding:
     """The result of scanning one weak relation."""
 
     field: Any
@@ -174,7 +177,15 @@ class Finding:
     def relation(self) -> str:
         return relation_label(self.field)
 
+    @property
+    def remaining(self) -> int:
+        """Orphans left as they were: all of them without a repair or with ``dry_run``."""
+        if self.fix is None or self.dry_run:
+            return self.orphans
+        return max(self.orphans - self.repaired, 0)
+
     def as_dict(self) -> dict[str, Any]:
+        """This relation's entry in ``weakrel_check --format=json`` (``relations``)."""
         return {
             "relation": self.relation,
             "database": self.source_alias,
@@ -184,8 +195,82 @@ class Finding:
             "sample": [k if isinstance(k, int | str) else str(k) for k in self.sample],
             "fix": self.fix,
             "repaired": self.repaired,
+            "remaining": self.remaining,
             "dry_run": self.dry_run,
         }
+
+
+@dataclass
+class ScanReport:
+    """What ``weakrel_check`` reports: a :class:`RelationFinding` per relation, in
+    scan order, and the totals. Iterating it yields the findings."""
+
+    findings: list[RelationFinding]
+    seconds: float = 0.0
+    #: ``(journal alias, PendingCascade)`` of the deletes a crash or an error left
+    #: half-done (a full scan only): ``weakrel_check --resume`` finishes them.
+    pending_cascades: list[tuple[str, Any]] = dataclass_field(default_factory=list)
+
+    def __iter__(self) -> Iterator[RelationFinding]:
+        return iter(self.findings)
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    @property
+    def scanned(self) -> int:
+        return sum(f.scanned for f in self.findings)
+
+    @property
+    def orphans(self) -> int:
+        return sum(f.orphans for f in self.findings)
+
+    @property
+    def repaired(self) -> int:
+        return sum(f.repaired for f in self.findings if not f.dry_run)
+
+    @property
+    def remaining(self) -> int:
+        return sum(f.remaining for f in self.findings)
+
+    @property
+    def exit_status(self) -> int:
+        """``weakrel_check``'s status: 0 when no orphan and no pending cascade is left."""
+        return 1 if self.remaining or self.pending_cascades else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The document ``weakrel_check --format=json`` prints."""
+        return {
+            "relations": [f.as_dict() for f in self.findings],
+            "scanned": self.scanned,
+            "orphans": self.orphans,
+            "repaired": self.repaired,
+            "remaining": self.remaining,
+            "pending_cascades": [
+                cascade_dict(alias, entry) for alias, entry in self.pending_cascades
+            ],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def pending_cascades() -> list[tuple[str, Any]]:
+    """Every pending cascade journal entry, with the alias of the journal it is in."""
+    return [
+        (alias, entry) for alias in journal.journal_aliases() for entry in journal.pending(alias)
+    ]
+
+
+def cascade_dict(alias: str, entry: Any) -> dict[str, Any]:
+    """A pending cascade in ``weakrel_check --format=json`` (``pending_cascades``)."""
+    return {
+        "journal": alias,
+        "id": entry.pk,
+        "relation": entry.relation,
+        "using": entry.using,
+        "keys": len(entry.keys),
+        "created": entry.created.isoformat(),
+        "last_error": entry.last_error,
+    }
 
 
 class RelationScan:
@@ -205,7 +290,7 @@ class RelationScan:
         self.repair = resolve_fix(field, fix) if fix else None
         self.source_alias = db_for_read(field.model)
         self.target_alias = db_for_read(field.related_model)
-        self.finding = Finding(
+        self.finding = RelationFinding(
             field, self.source_alias, self.target_alias, fix=self.repair, dry_run=dry_run
         )
         self.dry_run = dry_run
@@ -279,7 +364,7 @@ class RelationScan:
                     finding.repaired += self.apply(self.repair, orphan_rows, missing)
             yield finding.scanned
 
-    def run(self) -> Finding:
+    def run(self) -> RelationFinding:
         for _ in self.batches():
             pass
         return self.finding
@@ -370,8 +455,16 @@ def scan(
     batch_size: int | None = None,
     fix: str | None = None,
     dry_run: bool = False,
-) -> list[Finding]:
-    """Scan the weak relations ``labels`` name (all by default); repair with ``fix``."""
+) -> ScanReport:
+    """Scan the weak relations ``labels`` name (all by default); repair with ``fix``.
+
+    ``weakrel_check`` without its output: raises :class:`ScanError` where the command
+    exits with status 2, and returns the :class:`ScanReport` it prints.
+    """
+    started = time.monotonic()
     fields = weak_relations(*labels)
     scans = [RelationScan(f, batch_size=batch_size, fix=fix, dry_run=dry_run) for f in fields]
-    return [relation_scan.run() for relation_scan in scans]
+    findings = [relation_scan.run() for relation_scan in scans]
+    # A full scan (no relation named) also reports the journals' pending work.
+    cascades = [] if labels else pending_cascades()
+    return ScanReport(findings, time.monotonic() - started, cascades)

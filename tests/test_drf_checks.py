@@ -35,6 +35,7 @@ def ids(messages):
         (bad.WrongModelSerializer, ["weakrel.E904"]),
         (bad.NestedTypoOrderSerializer, ["weakrel.E903"]),
         (bad.PlainOrderSerializer, ["weakrel.W901"]),
+        (bad.ThroughTypoSerializer, ["weakrel.E908", "weakrel.E908"]),
     ],
 )
 def test_misdeclared_includes_are_reported(serializer_class, expected):
@@ -46,7 +47,8 @@ def test_misdeclared_includes_are_reported(serializer_class, expected):
     [
         good.OrderSerializer,  # names each other through dotted paths, both directions
         good.CustomerSerializer,
-        good.ClinicPhysicianSerializer,  # WeakManyToManyField, both sides
+        good.ClinicPhysicianSerializer,  # WeakManyToManyField, both sides; through_defaults
+        good.ClinicPatientSerializer,  # through_defaults of the reverse side
         good.ArticleSerializer,  # WeakReferencesMany, both sides
         good.OrderLineSerializer,  # Django's own ForeignKey
         bad.PlainCustomerSerializer,  # a plain serializer without includes
@@ -77,6 +79,18 @@ def test_messages_name_the_entry_and_suggest_the_relation():
         "UnusableTargetsSerializer.Meta.includes['lines'] is PlainCustomerSerializer, not an "
         "IncludeModelSerializer with a Meta.model."
     )
+
+
+def test_through_defaults_message_lists_the_relations_with_links():
+    first, second = check_serializer(bad.ThroughTypoSerializer)
+    assert first.msg == (
+        "ThroughTypoSerializer.Meta.through_defaults names 'patiens', which is not a "
+        "WeakManyToManyField relation of clinic.Physician: its values are never used."
+    )
+    assert first.hint == (
+        "Its keys are relations with links: consultants, consulted_by, patients, referred_patients."
+    )
+    assert "'name'" in second.msg
 
 
 def test_a_broken_entry_leaves_the_others_usable():
@@ -154,6 +168,8 @@ def test_the_registered_check_finds_every_view_of_the_urlconf():
         ("weakrel.E906", "StockFilterViewSet"),
         ("weakrel.E907", "MisspelledRelationViewSet"),
         ("weakrel.E907", "OtherModelRelationViewSet"),
+        ("weakrel.E908", "ThroughTypoSerializer"),
+        ("weakrel.E908", "ThroughTypoSerializer"),
         ("weakrel.W901", "PlainOrderSerializer"),
     ]
 

@@ -16,6 +16,7 @@ from tests.api.serializers import (
     OrderSerializer,
     ProductSerializer,
 )
+from tests.clinic import models as clinic
 from tests.shop.models import Customer, Order, OrderLine, Product
 from weakrel.rest_framework import IncludeModelSerializer, IncludeViewSetMixin
 from weakrel.rest_framework.relations import RelationRouter, RelationViewSetMixin
@@ -91,9 +92,18 @@ class PlainOrderSerializer(serializers.ModelSerializer):
         includes = {"customer": CustomerSerializer}
 
 
+class ThroughTypoSerializer(IncludeModelSerializer):
+    """E908: ``patiens`` (and ``name`` is no relation at all)."""
+
+    class Meta:
+        model = clinic.Physician
+        fields = ["id", "name", "patients_ids"]
+        through_defaults = {"patiens": {"room": "A1"}, "name": {}}
+
+
 def viewset(serializer_class, **attrs):
     attrs = {
-        "queryset": Order.objects.order_by("id"),
+        "queryset": serializer_class.Meta.model.objects.order_by("id"),
         "serializer_class": serializer_class,
         **attrs,
     }
@@ -144,6 +154,7 @@ for prefix, serializer_class in [
     ("wrong-model", WrongModelSerializer),
     ("nested-typo", NestedTypoOrderSerializer),
     ("plain", PlainOrderSerializer),
+    ("through-typo", ThroughTypoSerializer),
 ]:
     router.register(prefix, viewset(serializer_class), basename=prefix)
 router.register("mixin-last", MixinLastViewSet, basename="mixin-last")

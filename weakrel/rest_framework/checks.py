@@ -13,7 +13,9 @@ and its serializer, with everything the serializer includes, with
 * ``weakrel.E906``: django-filter's stock ``DjangoFilterBackend`` asked to filter
   through a weak relation (``filterset_fields = ["customer__name"]``);
 * ``weakrel.E907``: a ``RelationViewSetMixin`` whose ``relation`` is not a to-many
-  relation of the parent leading to the view's model.
+  relation of the parent leading to the view's model;
+* ``weakrel.E908``: ``Meta.through_defaults`` keyed by something other than a
+  ``WeakManyToManyField`` relation of the serializer's model.
 
 The app config imports this module when ``rest_framework`` is installed, which
 registers the check.
@@ -21,7 +23,7 @@ registers the check.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +32,7 @@ from django.db import models
 from django.urls import URLResolver, get_resolver
 from rest_framework.views import APIView
 
+from weakrel.rest_framework.fields import WeakLinkListField
 from weakrel.rest_framework.include import (
     get_includes,
     model_relations,
@@ -38,7 +41,7 @@ from weakrel.rest_framework.include import (
     serializer_model,
 )
 from weakrel.rest_framework.relations import RelationViewSetMixin
-from weakrel.rest_framework.serializers import is_to_many
+from weakrel.rest_framework.serializers import is_to_many, weak_key_fields
 from weakrel.rest_framework.viewsets import IncludeViewSetMixin
 
 __all__ = ["check_serializer", "check_urlconf", "check_view", "url_views"]
@@ -113,8 +116,45 @@ def check_serializer(
             messages.append(
                 checks.Error(problem.message, hint=problem.hint, obj=current, id=problem.id)
             )
+        messages += _check_through_defaults(current)
         pending.extend(get_includes(current).values())
     return messages
+
+
+def _check_through_defaults(serializer_class: type) -> list[checks.CheckMessage]:
+    """``Meta.through_defaults`` is keyed by the relations whose links it writes."""
+    declared = getattr(getattr(serializer_class, "Meta", None), "through_defaults", None)
+    model = serializer_model(serializer_class)
+    if not declared or model is None:
+        return []
+    links = sorted(
+        name.removesuffix("_ids")
+        for name, (field_class, _kwargs) in weak_key_fields(model).items()
+        if field_class is WeakLinkListField
+    )
+    where = f"{serializer_class.__name__}.Meta.through_defaults"
+    hint = f"Its keys are relations with links: {', '.join(links) or '(none)'}."
+    if not isinstance(declared, Mapping):
+        return [
+            checks.Error(
+                f"{where} must be a dict of relation name to values, not "
+                f"{type(declared).__name__}.",
+                hint=hint,
+                obj=serializer_class,
+                id="weakrel.E908",
+            )
+        ]
+    return [
+        checks.Error(
+            f"{where} names {name!r}, which is not a WeakManyToManyField relation of "
+            f"{model._meta.label}: its values are never used.",
+            hint=hint,
+            obj=serializer_class,
+            id="weakrel.E908",
+        )
+        for name in declared
+        if name not in links
+    ]
 
 
 # -- views ------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from weakrel.query import WeakManager, WeakQuerySet
 from weakrel.relations.foreign_key import WeakForeignKey, WeakOneToOneField
 from weakrel.relations.many_to_many import WeakManyToManyField
 from weakrel.relations.references import WeakReferencesMany
-from weakrel.scanner import RelationFinding, ScanError, ScanReport, scan
+from weakrel.scan_report import RelationFinding, ScanReport
+from weakrel.scanner import ScanError, scan
 
 __version__ = "0.1.0"
 

@@ -7,14 +7,8 @@ from django.db.models import ProtectedError, RestrictedError
 
 from weakrel.deletion import resume
 from weakrel.exceptions import RelatedDatabaseError
-from weakrel.scanner import (
-    FIXES,
-    RelationScan,
-    ScanError,
-    ScanReport,
-    pending_cascades,
-    weak_relations,
-)
+from weakrel.scan_report import ScanReport, pending_cascades
+from weakrel.scanner import FIXES, RelationScan, ScanError, weak_relations
 
 BAR_WIDTH = 30
 VERBS = {"delete": "deleted", "null": "set to NULL", "default": "set to default", "pull": "pulled"}

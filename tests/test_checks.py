@@ -1,9 +1,12 @@
 """System checks: misdeclared weak relations are reported as weakrel.E0xx / W0xx."""
 
+import pytest
+from django.core import checks
 from django.db import models
 from django.test.utils import isolate_apps
 
 import weakrel
+from tests.clinic.models import Physician
 
 
 def ids(model):
@@ -146,8 +149,6 @@ def test_db_index_false_is_a_warning():
 
 
 def test_on_delete_must_be_callable():
-    import pytest
-
     with pytest.raises(TypeError, match="on_delete must be callable"):
         weakrel.WeakForeignKey("shop.Customer", None)
 
@@ -177,3 +178,76 @@ def test_references_many_reverse_name_clashes_with_a_field():
     assert [e.id for e in errors["labels"]] == ["weakrel.E203", "weakrel.E203"]
     assert "clashes with 'blog.Label.posts'" in errors["labels"][0].msg
     assert errors["others"] == []
+
+
+# -- weakrel left out of INSTALLED_APPS (E008) --------------------------------------------
+
+
+def test_weak_fields_report_weakrel_missing_from_installed_apps():
+    from django.conf import settings
+    from django.test import override_settings
+
+    from tests.blog.models import Article
+    from tests.shop.models import Order
+
+    apps_without = [app for app in settings.INSTALLED_APPS if app != "weakrel"]
+    # Every kind: a key (its save check is gone), a list of keys, a many-to-many.
+    fields = [
+        Order._meta.get_field("customer"),
+        Article._meta.get_field("tags"),
+        Physician._meta.get_field("patients"),
+    ]
+    assert all("weakrel.E008" not in [e.id for e in f.check()] for f in fields)
+    with override_settings(INSTALLED_APPS=apps_without):
+        for field in fields:
+            [error] = [e for e in field.check() if e.id == "weakrel.E008"]
+            assert "'weakrel' is not in INSTALLED_APPS" in error.msg
+            assert error.obj is field
+        # Django's model checks run it: `manage.py check` reports it.
+        assert "weakrel.E008" in [e.id for e in checks.run_checks()]
+
+
+# -- settings.WEAKREL (E009, W002) --------------------------------------------------------
+
+
+def setting_ids(**weakrel_setting):
+    from django.test import override_settings
+
+    with override_settings(**weakrel_setting):
+        return [(m.id, m.msg) for m in checks.run_checks() if m.id.startswith("weakrel.")]
+
+
+def test_weakrel_setting_well_formed_is_quiet():
+    assert setting_ids() == []
+    assert setting_ids(WEAKREL={"MAX_INCLUDE_DEPTH": 5, "CHECK_UNCHANGED_KEYS": False}) == []
+
+
+def test_weakrel_setting_not_a_dict():
+    assert setting_ids(WEAKREL=["MAX_INCLUDE_DEPTH"]) == [
+        ("weakrel.E009", "settings.WEAKREL must be a dict, not list.")
+    ]
+
+
+@pytest.mark.parametrize(
+    "name, value, problem",
+    [
+        ("MAX_INCLUDE_DEPTH", "3", "must be a positive integer, not '3'"),
+        ("MAX_INCLUDE_PATHS", 0, "must be a positive integer, not 0"),
+        ("CHECK_BATCH_SIZE", True, "must be a positive integer, not True"),
+        ("CHECK_UNCHANGED_KEYS", 0, "must be True or False, not 0"),
+    ],
+)
+def test_weakrel_setting_of_the_wrong_type(name, value, problem):
+    assert setting_ids(WEAKREL={name: value}) == [
+        ("weakrel.E009", f"settings.WEAKREL[{name!r}] {problem}.")
+    ]
+
+
+def test_weakrel_setting_unknown_key_is_a_warning_with_a_suggestion():
+    from django.test import override_settings
+
+    with override_settings(WEAKREL={"MAX_INCLUDE_DEPT": 5}):
+        [warning] = [m for m in checks.run_checks() if m.id.startswith("weakrel.")]
+    assert warning.id == "weakrel.W002"
+    assert warning.msg == "settings.WEAKREL has an unknown key 'MAX_INCLUDE_DEPT'; it is ignored."
+    assert warning.hint == "Did you mean 'MAX_INCLUDE_DEPTH'?"

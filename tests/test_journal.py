@@ -10,6 +10,7 @@ from django.db import DatabaseError, connections, transaction
 from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
 
+import weakrel
 from tests.integrity_helpers import failing_trigger
 from tests.shop.models import A, Customer, Order, OrderLine, Product, R
 from weakrel import journal
@@ -143,6 +144,20 @@ def test_check_lists_pending_cascades_as_json():
     resume()
     assert Order.objects.filter(customer_id=pk).count() == 0
     call_command("weakrel_check", stdout=StringIO())  # exits 0
+
+
+def test_scan_reports_pending_cascades_like_the_command():
+    pending_delete()
+    report = weakrel.scan()
+    relations = [entry.relation for _alias, entry in report.pending_cascades]
+    assert "shop.order.customer" in relations
+    assert report.exit_status == 1
+    document = report.as_dict()
+    assert [c["relation"] for c in document["pending_cascades"]] == relations
+    # Naming relations scans those only, as the command does.
+    assert weakrel.scan("shop.Order").pending_cascades == []
+    resume()
+    assert weakrel.scan().pending_cascades == []
 
 
 def test_resume_with_nothing_pending():

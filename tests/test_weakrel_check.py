@@ -106,9 +106,47 @@ def test_json_format():
             "sample": [10**9, 10**9 + 1],
             "fix": None,
             "repaired": 0,
+            "remaining": 2,
             "dry_run": False,
         }
     ]
+
+
+def test_scan_returns_the_report_the_command_prints():
+    customer = Customer.objects.create(name="Ada")
+    Order.objects.create(customer=customer)
+    orphan_orders(3)
+    report = weakrel.scan("shop.Order", "shop.Note")
+    assert isinstance(report, weakrel.ScanReport)
+    assert [f.relation for f in report] == ["shop.Order.customer", "shop.Note.order"]
+    assert (report.scanned, report.orphans, report.repaired, report.remaining) == (4, 3, 0, 3)
+    assert report.exit_status == 1
+    status, out, _ = check("shop.Order", "shop.Note", format="json", verbosity=0)
+    document = json.loads(out)
+    assert status == report.exit_status
+    assert document.keys() == report.as_dict().keys()
+    assert {k: v for k, v in document.items() if k != "seconds"} == {
+        k: v for k, v in report.as_dict().items() if k != "seconds"
+    }
+    assert document["seconds"] >= 0 and report.seconds > 0
+
+
+def test_scan_repairs_and_counts_what_is_left():
+    orphan_orders(2)
+    dry = weakrel.scan("shop.Order.customer", fix="delete", dry_run=True)
+    assert (dry.orphans, dry.repaired, dry.remaining, dry.exit_status) == (2, 0, 2, 1)
+    assert dry.findings[0].repaired == 2  # would be deleted
+    report = weakrel.scan("shop.Order.customer", fix="delete")
+    assert (report.orphans, report.repaired, report.remaining, report.exit_status) == (2, 2, 0, 0)
+    assert report.as_dict()["relations"][0]["remaining"] == 0
+    assert weakrel.scan("shop.Order.customer").orphans == 0
+
+
+def test_scan_refuses_what_the_command_calls_a_usage_error():
+    with pytest.raises(weakrel.ScanError, match="no model 'Nowhere'"):
+        weakrel.scan("shop.Nowhere")
+    with pytest.raises(weakrel.ScanError, match="is not nullable"):
+        weakrel.scan("shop.Order.customer", fix="null")
 
 
 def test_json_keeps_progress_off_stdout():
@@ -224,8 +262,9 @@ def test_fix_delete_follows_the_orphans_own_relations():
     Shipment.objects.bulk_create([Shipment(order_id=o.pk) for o in [kept, *orphans]])
     Note.objects.bulk_create([Note(order_id=o.pk) for o in [kept, *orphans]])
     status, out, _ = check("shop.Order.customer", fix="delete")
-    assert status == 1
+    assert status == 0  # every orphan found was repaired
     assert "orphans 2" in out and "deleted: 2" in out
+    assert out.splitlines()[-1].endswith(": 2 orphan(s), 2 repaired, 0 left.")
     assert list(Order.objects.all()) == [kept]
     # CASCADE and SET_NULL from the deleted orders ran, in their own databases.
     assert list(Shipment.objects.values_list("order_id", flat=True)) == [kept.pk]
@@ -243,7 +282,7 @@ def test_fix_null_and_dry_run():
     assert "would be set to NULL: 2" in out
     assert Note.objects.filter(order_id__isnull=True).count() == 0
     status, out, _ = check("shop.Note", fix="null")
-    assert status == 1
+    assert status == 0
     assert "set to NULL: 2" in out
     assert Note.objects.filter(order_id__isnull=True).count() == 2
     assert Note.objects.filter(order_id=order.pk).count() == 1
@@ -261,7 +300,7 @@ def test_fix_on_delete_applies_each_relations_rule():
     )
     A.objects.filter(name="setdefault").update(setdefault_id=gone)
     status, out, _ = check("shop.A", fix="on-delete", verbosity=0)
-    assert status == 1
+    assert status == 1  # the PROTECT, RESTRICT and DO_NOTHING orphans are left
     assert set(A.objects.values_list("name", flat=True)) == {
         "protect",
         "restrict",
@@ -386,7 +425,7 @@ def test_references_many_fix_pull_removes_only_missing_keys(tags):
     assert status == 1 and "orphans 3" in out and "would be pulled: 3" in out
     assert lists_of(Article, "tags_ids")[1] == [a, GONE]
     status, out, _ = check("blog.Article", fix="pull", verbosity=0)
-    assert status == 1 and "orphans 3" in out and "pulled: 3" in out
+    assert status == 0 and "orphans 3" in out and "pulled: 3" in out
     # Stored order is kept; rows without a missing key are not rewritten.
     assert lists_of(Article, "tags_ids") == [[a, b], [a], [b, c], [], []]
     assert check("blog.Article")[0] == 0
@@ -436,7 +475,7 @@ def test_references_many_fix_delete_deletes_the_holding_rows(tags):
     a, b, _ = tags
     kept = articles([a, b], [a, GONE], [GONE])[0]
     status, out, _ = check("blog.Article.tags", fix="delete", verbosity=0)
-    assert status == 1 and "deleted: 2" in out
+    assert status == 0 and "deleted: 2" in out
     assert list(Article.objects.all()) == [kept]
 
 

@@ -17,6 +17,8 @@ from weakrel.query import WeakManager, WeakQuerySet
 from weakrel.relations.foreign_key import WeakForeignKey, WeakOneToOneField
 from weakrel.relations.many_to_many import WeakManyToManyField
 from weakrel.relations.references import WeakReferencesMany
+from weakrel.scan_report import RelationFinding, ScanReport
+from weakrel.scanner import ScanError, scan
 
 __version__ = "0.1.0"
 
@@ -30,6 +32,9 @@ __all__ = [
     "SET_NULL",
     "DanglingReferenceError",
     "RelatedDatabaseError",
+    "RelationFinding",
+    "ScanError",
+    "ScanReport",
     "WeakForeignKey",
     "WeakManager",
     "WeakManyToManyField",
@@ -37,4 +42,5 @@ __all__ = [
     "WeakQuerySet",
     "WeakReferencesMany",
     "check_references",
+    "scan",
 ]

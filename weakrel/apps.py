@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import pre_save
 
 
@@ -12,3 +12,6 @@ class WeakrelConfig(AppConfig):
 
         pre_save.connect(check_on_save, dispatch_uid="weakrel.enforcement.check_on_save")
         track_loaded_keys()
+        if apps.is_installed("rest_framework"):
+            # Registers the DRF integration's system checks (Meta.includes, views).
+            import weakrel.rest_framework.checks  # noqa: F401

@@ -261,8 +261,26 @@ class WeakRelationField(FieldCacheMixin):
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
         # Django's own field checks read the column type, which needs the target.
         errors = super().check(**kwargs) if self.target_resolved else []
+        errors += self._check_app_installed()
         unusable = self._check_target_model()
         return [*errors, *unusable] if unusable else [*errors, *self._check_relation()]
+
+    def _check_app_installed(self) -> list[checks.CheckMessage]:
+        """weakrel's app config connects the save check: without it keys go unchecked.
+
+        A field check, so it runs whether or not the app is installed.
+        """
+        if apps.is_installed("weakrel"):
+            return []
+        return [
+            checks.Error(
+                "A weak relation is declared, but 'weakrel' is not in INSTALLED_APPS: "
+                "its keys are not checked on save, so a key naming no row is stored.",
+                hint="Add 'weakrel' to INSTALLED_APPS.",
+                obj=self,
+                id="weakrel.E008",
+            )
+        ]
 
     def _check_relation(self) -> list[checks.CheckMessage]:
         """The checks that need the target (and its other models) installed."""

@@ -3,7 +3,9 @@
 No database constraint stands behind a weak relation, so rows written outside the
 application (another service, a restore from backup, a delete racing an insert, a
 failure between two commits, see ``deletion.py``) can name a target that is gone.
-:func:`scan` walks every weak relation, or those named, and reports such *orphans*.
+:func:`scan` walks every weak relation, or those named, and reports such *orphans* in
+a :class:`~weakrel.scan_report.ScanReport` (``weakrel.scan()``; ``weakrel_check``
+prints it).
 
 Memory stays bounded whatever the table size: the source rows are read in batches
 ordered by primary key (keyset pagination, ``pk > last``), and each batch's distinct
@@ -30,9 +32,8 @@ would drop the keys that are fine along with the dangling ones.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from typing import Any
 
 from django.apps import apps
@@ -43,6 +44,7 @@ from weakrel.base import WeakRelationField
 from weakrel.conf import weakrel_settings
 from weakrel.deletion import PULL
 from weakrel.routing import database_errors, db_for_read, filter_in
+from weakrel.scan_report import RelationFinding, ScanReport, pending_cascades, relation_label
 
 FIXES = ("delete", "null", "default", "pull", "on-delete")
 SAMPLE_SIZE = 5
@@ -66,10 +68,6 @@ def is_weak_relation(field) -> bool:
 
 def holds_list(field) -> bool:
     return callable(getattr(field, "pull_keys", None))
-
-
-def relation_label(field) -> str:
-    return f"{field.model._meta.label}.{field.name}"
 
 
 def weak_relations(*labels: str) -> list:
@@ -156,38 +154,6 @@ def resolve_fix(field, fix: str) -> str | None:
     return fix
 
 
-@dataclass
-class Finding:
-    """The result of scanning one weak relation."""
-
-    field: Any
-    source_alias: str
-    target_alias: str
-    scanned: int = 0
-    orphans: int = 0
-    sample: list = dataclass_field(default_factory=list)
-    fix: str | None = None
-    repaired: int = 0
-    dry_run: bool = False
-
-    @property
-    def relation(self) -> str:
-        return relation_label(self.field)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "relation": self.relation,
-            "database": self.source_alias,
-            "target_database": self.target_alias,
-            "scanned": self.scanned,
-            "orphans": self.orphans,
-            "sample": [k if isinstance(k, int | str) else str(k) for k in self.sample],
-            "fix": self.fix,
-            "repaired": self.repaired,
-            "dry_run": self.dry_run,
-        }
-
-
 class RelationScan:
     """Scans one weak relation in batches; ``batches()`` yields progress, ``finding``
     holds the totals."""
@@ -205,7 +171,7 @@ class RelationScan:
         self.repair = resolve_fix(field, fix) if fix else None
         self.source_alias = db_for_read(field.model)
         self.target_alias = db_for_read(field.related_model)
-        self.finding = Finding(
+        self.finding = RelationFinding(
             field, self.source_alias, self.target_alias, fix=self.repair, dry_run=dry_run
         )
         self.dry_run = dry_run
@@ -279,7 +245,7 @@ class RelationScan:
                     finding.repaired += self.apply(self.repair, orphan_rows, missing)
             yield finding.scanned
 
-    def run(self) -> Finding:
+    def run(self) -> RelationFinding:
         for _ in self.batches():
             pass
         return self.finding
@@ -370,8 +336,16 @@ def scan(
     batch_size: int | None = None,
     fix: str | None = None,
     dry_run: bool = False,
-) -> list[Finding]:
-    """Scan the weak relations ``labels`` name (all by default); repair with ``fix``."""
+) -> ScanReport:
+    """Scan the weak relations ``labels`` name (all by default); repair with ``fix``.
+
+    ``weakrel_check`` without its output: raises :class:`ScanError` where the command
+    exits with status 2, and returns the :class:`ScanReport` it prints.
+    """
+    started = time.monotonic()
     fields = weak_relations(*labels)
     scans = [RelationScan(f, batch_size=batch_size, fix=fix, dry_run=dry_run) for f in fields]
-    return [relation_scan.run() for relation_scan in scans]
+    findings = [relation_scan.run() for relation_scan in scans]
+    # A full scan (no relation named) also reports the journals' pending work.
+    cascades = [] if labels else pending_cascades()
+    return ScanReport(findings, time.monotonic() - started, cascades)

@@ -9,6 +9,7 @@ django-filter finds the model field behind ``customer__name`` with
 from __future__ import annotations
 
 from collections import OrderedDict
+from functools import cache
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -18,7 +19,7 @@ from django_filters.utils import get_model_field
 
 from weakrel.relations.foreign_key import WeakForeignKey
 
-__all__ = ["WeakFilterBackend", "WeakFilterSet", "get_weak_model_field"]
+__all__ = ["WeakFilterBackend", "WeakFilterSet", "get_weak_model_field", "seeing_through"]
 
 
 def get_weak_model_field(model: type[models.Model], field_name: str) -> models.Field | None:
@@ -83,3 +84,27 @@ class WeakFilterBackend(filters.DjangoFilterBackend):
     """``DjangoFilterBackend`` whose generated filtersets use :class:`WeakFilterSet`."""
 
     filterset_base = WeakFilterSet
+
+
+def seeing_through(backend: type) -> type:
+    """``backend``, or, when it is a ``DjangoFilterBackend`` whose generated filtersets
+    cannot follow weak relations, a subclass of it whose ``filterset_base`` can.
+
+    ``IncludeViewSetMixin.filter_queryset()`` filters through it, so a view that kept
+    the stock backend filters ``customer__name`` too rather than failing with a
+    ``TypeError`` (the system check ``weakrel.E906`` still asks for
+    :class:`WeakFilterBackend`, which the OpenAPI schema needs).
+    """
+    if not isinstance(backend, type) or not issubclass(backend, filters.DjangoFilterBackend):
+        return backend
+    if issubclass(backend.filterset_base, WeakFilterSet):
+        return backend
+    return _seeing_through(backend)
+
+
+@cache
+def _seeing_through(backend: type) -> type:
+    base = backend.filterset_base
+    filterset = type(base.__name__, (WeakFilterSet, base), {"__module__": base.__module__})
+    attrs = {"filterset_base": filterset, "__module__": backend.__module__}
+    return type(backend.__name__, (backend,), attrs)

@@ -3,20 +3,30 @@
 The value is checked against each serializer's ``Meta.includes`` before any queryset
 is built: a request can only include what the serializer declares, never an arbitrary
 model path. Oversized values are refused from their length alone, unparsed.
+
+:func:`resolve_includes` checks the declaration itself against the serializer's model
+(a relation that does not exist, a serializer of another model, a dotted path that
+does not import): the system checks of ``checks.py`` report each problem, and a request
+that asks for such an entry is a 400 naming it, never a 500.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import difflib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import models
 from django.db.models import Prefetch, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.module_loading import import_string
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from weakrel.base import WeakRelationField
 from weakrel.conf import weakrel_settings
+from weakrel.reverse import ReverseSide
 
 #: Prefix of the attribute that holds an included relation's prefetched rows.
 INCLUDE_ATTR_PREFIX = "_include_"
@@ -49,21 +59,141 @@ def include_attr(name: str) -> str:
     return f"{INCLUDE_ATTR_PREFIX}{name}"
 
 
+@dataclass(frozen=True)
+class IncludeProblem:
+    """What is wrong with one entry of ``Meta.includes`` (or, ``name=None``, with the
+    whole declaration): the system check reports it, a request for it is a 400."""
+
+    id: str
+    name: str | None
+    message: str
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Includes:
+    """``Meta.includes`` of one serializer, resolved: the entries that work, and the
+    problems of the others."""
+
+    targets: dict[str, type]
+    problems: dict[str | None, IncludeProblem]
+
+
 def get_includes(serializer_class: type) -> dict[str, type]:
     """``Meta.includes`` of ``serializer_class`` with dotted paths imported.
 
-    Resolved on first use, so two serializers may name each other.
+    Resolved on first use, so two serializers may name each other. Only the entries
+    that can be included are returned; :func:`resolve_includes` also has the others.
     """
+    return resolve_includes(serializer_class).targets
+
+
+def resolve_includes(serializer_class: type) -> Includes:
+    """``Meta.includes`` of ``serializer_class``, checked against its ``Meta.model``."""
     resolved = serializer_class.__dict__.get("_resolved_includes")
     if resolved is None:
-        meta = getattr(serializer_class, "Meta", None)
-        declared = getattr(meta, "includes", None) or {}
-        resolved = {
-            name: import_string(target) if isinstance(target, str) else target
-            for name, target in declared.items()
-        }
+        resolved = _resolve(serializer_class)
         serializer_class._resolved_includes = resolved
     return resolved
+
+
+def renders_includes(target: Any) -> bool:
+    """Whether ``target`` is a serializer class that renders includes (an
+    ``IncludeModelSerializer``: it takes ``include=`` and has an ``include_tree``)."""
+    return (
+        isinstance(target, type)
+        and issubclass(target, serializers.ModelSerializer)
+        and hasattr(target, "include_tree")
+    )
+
+
+def model_relations(model: type[models.Model]) -> dict[str, type[models.Model] | None]:
+    """Relation accessor on ``model`` -> the model it leads to (``None``: any model, a
+    ``GenericForeignKey``). Weak relations, their reverse sides and Django's own."""
+    relations: dict[str, type[models.Model] | None] = {}
+    for found in model._meta.get_fields():
+        if isinstance(found, ReverseSide):
+            if not found.field.remote_field.is_hidden():
+                relations[found.field.accessor_name] = found.field.model
+        elif isinstance(found, WeakRelationField):
+            target = found.related_model
+            relations[found.name] = None if isinstance(target, str) else target
+        elif found.auto_created and not found.concrete and found.is_relation:
+            accessor = found.get_accessor_name()
+            if accessor:
+                relations[accessor] = found.related_model
+        elif found.is_relation:
+            relations[found.name] = found.related_model
+    return relations
+
+
+def serializer_model(serializer_class: type) -> type[models.Model] | None:
+    """``Meta.model`` of ``serializer_class``, when it is a model class."""
+    model = getattr(getattr(serializer_class, "Meta", None), "model", None)
+    return model if isinstance(model, type) and issubclass(model, models.Model) else None
+
+
+def _resolve(serializer_class: type) -> Includes:
+    meta = getattr(serializer_class, "Meta", None)
+    declared = getattr(meta, "includes", None) or {}
+    where = f"{serializer_class.__name__}.Meta.includes"
+    if not isinstance(declared, Mapping):
+        problem = IncludeProblem(
+            "weakrel.E901",
+            None,
+            f"{where} must be a dict of relation name to serializer, not "
+            f"{type(declared).__name__}.",
+            hint='For example includes = {"customer": CustomerSerializer}.',
+        )
+        return Includes({}, {None: problem})
+    model = serializer_model(serializer_class)
+    relations = model_relations(model) if model is not None else None
+    targets: dict[str, type] = {}
+    problems: dict[str | None, IncludeProblem] = {}
+    for name, declared_target in declared.items():
+        target, problem = _resolve_one(where, name, declared_target, model, relations)
+        if problem is None:
+            targets[name] = target
+        else:
+            problems[name] = problem
+    return Includes(targets, problems)
+
+
+def _resolve_one(where, name, target, model, relations) -> tuple[Any, IncludeProblem | None]:
+    entry = f"{where}[{name!r}]"
+    if isinstance(target, str):
+        try:
+            target = import_string(target)
+        except ImportError as exc:
+            message = f"{entry} names {target!r}, which cannot be imported: {exc}"
+            return None, IncludeProblem("weakrel.E902", name, message)
+    if not renders_includes(target) or serializer_model(target) is None:
+        shown = target.__qualname__ if isinstance(target, type) else repr(target)
+        message = f"{entry} is {shown}, not an IncludeModelSerializer with a Meta.model."
+        return None, IncludeProblem("weakrel.E902", name, message)
+    if relations is None:  # no Meta.model: DRF reports that itself
+        return target, None
+    if name not in relations:
+        close = difflib.get_close_matches(str(name), relations, n=1)
+        hint = (
+            f"Did you mean {close[0]!r}?"
+            if close
+            else f"Relations of {model.__name__}: {', '.join(sorted(relations)) or '(none)'}."
+        )
+        message = f"{where} names {name!r}, which is not a relation of {model._meta.label}."
+        return None, IncludeProblem("weakrel.E903", name, message, hint)
+    related, serialized = relations[name], serializer_model(target)
+    if related is not None and (
+        related._meta.concrete_model is not serialized._meta.concrete_model
+    ):
+        message = (
+            f"{entry} is {target.__name__}, a serializer of {serialized._meta.label}, but "
+            f"{model.__name__}.{name} leads to {related._meta.label}."
+        )
+        return None, IncludeProblem(
+            "weakrel.E904", name, message, f"Use a serializer of {related._meta.label}."
+        )
+    return target, None
 
 
 def _allowed(serializer_class: type) -> str:
@@ -132,8 +262,16 @@ def _add_path(
         where = "" if depth == 0 else f" in {path!r}"
         if not name:
             return f"Empty relation name in {path!r}; allowed: {_allowed(current)}."
-        includes = get_includes(current)
+        resolved = resolve_includes(current)
+        includes = resolved.targets
         if name not in includes:
+            problem = resolved.problems.get(name) or resolved.problems.get(None)
+            if problem is not None:
+                # A misdeclaration (the system check reports it): refused, never a 500.
+                return (
+                    f"Relation {name!r}{where} on {_model_name(current)} cannot be "
+                    f"included: {problem.message}"
+                )
             return (
                 f"Unknown relation {name!r}{where} on {_model_name(current)}; "
                 f"allowed: {_allowed(current)}."

@@ -14,7 +14,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 
 from weakrel.rest_framework.include import all_include_paths
-from weakrel.rest_framework.viewsets import IncludeViewSetMixin
+from weakrel.rest_framework.viewsets import IncludeViewSetMixin, seeing_through
 
 __all__ = ["IncludeAutoSchema", "WeakKeyFieldExtension", "include_parameter"]
 
@@ -40,7 +40,15 @@ def include_parameter(view: IncludeViewSetMixin) -> OpenApiParameter | None:
 
 
 class IncludeAutoSchema(AutoSchema):
-    """``AutoSchema`` that adds ``include`` to every operation of an include view."""
+    """``AutoSchema`` that adds ``include`` to every operation of an include view, and
+    filters its parameters through the backends the view filters with."""
+
+    def get_filter_backends(self):
+        backends = super().get_filter_backends()
+        if isinstance(self.view, IncludeViewSetMixin):
+            # As the view filters: the stock DjangoFilterBackend follows weak relations.
+            return [seeing_through(backend) for backend in backends]
+        return backends
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())

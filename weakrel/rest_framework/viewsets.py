@@ -2,7 +2,9 @@
 
 The parameter is parsed and validated in ``initial()`` (after authentication and
 permissions, before any query), turned into ``Prefetch`` objects on the view's
-queryset, and handed to the serializer through its context.
+queryset, and handed to the serializer through its context. ``filter_queryset()``
+lets django-filter's stock ``DjangoFilterBackend`` follow weak relations
+(``filters.seeing_through()``).
 """
 
 from __future__ import annotations
@@ -51,6 +53,12 @@ class IncludeViewSetMixin:
     def get_include_prefetches(self) -> list[Prefetch]:
         return build_prefetches(self.get_include_tree(), self.get_include_queryset)
 
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        """``GenericAPIView.filter_queryset()``, with django-filter's stock backend
+        made to follow weak relations (``filterset_fields = ["customer__name"]``)."""
+        self.filter_backends = [seeing_through(backend) for backend in self.filter_backends]
+        return super().filter_queryset(queryset)
+
     def get_queryset(self) -> QuerySet:
         queryset = super().get_queryset()
         prefetches = self.get_include_prefetches()
@@ -63,3 +71,13 @@ class IncludeViewSetMixin:
         context["include"] = self.get_include_tree()
         context["include_queryset"] = self.get_include_queryset
         return context
+
+
+def seeing_through(backend: type) -> type:
+    """``backend``, made to follow weak relations if it is django-filter's
+    (``filters.seeing_through()``)."""
+    try:
+        from weakrel.rest_framework import filters
+    except ImportError:  # django-filter is optional: then no backend of it is in use
+        return backend
+    return filters.seeing_through(backend)

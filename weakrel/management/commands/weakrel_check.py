@@ -5,9 +5,9 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import ProtectedError, RestrictedError
 
-from weakrel import journal
 from weakrel.deletion import resume
 from weakrel.exceptions import RelatedDatabaseError
+from weakrel.scan_report import ScanReport, pending_cascades
 from weakrel.scanner import FIXES, RelationScan, ScanError, weak_relations
 
 BAR_WIDTH = 30
@@ -17,7 +17,8 @@ VERBS = {"delete": "deleted", "null": "set to NULL", "default": "set to default"
 class Command(BaseCommand):
     help = (
         "Finds weak keys whose target row does not exist (orphans) and, with --fix, "
-        "repairs them. Exits with status 1 when orphans were found."
+        "repairs them. Exits with status 1 when orphans are left (found, and not all "
+        "repaired)."
     )
     requires_system_checks = []
 
@@ -92,32 +93,27 @@ class Command(BaseCommand):
                 self.end_progress()
                 raise CommandError(f"{relation_scan.finding.relation}: {exc}") from exc
 
-        seconds = time.monotonic() - started
-        scanned = sum(f.scanned for f in findings)
-        orphans = sum(f.orphans for f in findings)
         # A full check (no relation named) also reports the journals' pending work.
         cascades = [] if labels else pending_cascades()
+        report = ScanReport(findings, time.monotonic() - started, cascades)
         if self.as_json:
-            document = {
-                "relations": [f.as_dict() for f in findings],
-                "scanned": scanned,
-                "orphans": orphans,
-                "pending_cascades": [cascade_dict(alias, entry) for alias, entry in cascades],
-                "seconds": round(seconds, 3),
-            }
-            self.stdout.write(json.dumps(document, indent=2))
+            self.stdout.write(json.dumps(report.as_dict(), indent=2))
         elif self.verbosity:
+            seconds, scanned = report.seconds, report.scanned
             rate = f" ({scanned / seconds:,.0f} rows/s)" if seconds and scanned else ""
-            self.stdout.write(
+            summary = (
                 f"Checked {len(findings)} weak relation(s), {scanned} rows in "
-                f"{seconds:.2f}s{rate}: {orphans} orphan(s)."
+                f"{seconds:.2f}s{rate}: {report.orphans} orphan(s)"
             )
+            if fix and not dry_run and report.orphans:
+                summary += f", {report.repaired} repaired, {report.remaining} left"
+            self.stdout.write(summary + ".")
         if cascades and not self.as_json:
             self.stderr.write(f"{len(cascades)} cascade(s) pending; run weakrel_check --resume:")
             for alias, entry in cascades:
                 self.stderr.write(f"  {describe_cascade(alias, entry)}")
-        if orphans or cascades:
-            sys.exit(1)
+        if report.exit_status:
+            sys.exit(report.exit_status)
 
     def resume(self, other_options) -> None:
         if other_options:
@@ -198,12 +194,6 @@ class Command(BaseCommand):
         return self.style.ERROR
 
 
-def pending_cascades() -> list:
-    return [
-        (alias, entry) for alias in journal.journal_aliases() for entry in journal.pending(alias)
-    ]
-
-
 def describe_cascade(alias: str, entry) -> str:
     error = f"; last error: {entry.last_error}" if entry.last_error else ""
     return (
@@ -211,15 +201,3 @@ def describe_cascade(alias: str, entry) -> str:
         f"{entry.using!r} for {len(entry.keys)} deleted key(s), since "
         f"{entry.created:%Y-%m-%d %H:%M:%S}{error}"
     )
-
-
-def cascade_dict(alias: str, entry) -> dict:
-    return {
-        "journal": alias,
-        "id": entry.pk,
-        "relation": entry.relation,
-        "using": entry.using,
-        "keys": len(entry.keys),
-        "created": entry.created.isoformat(),
-        "last_error": entry.last_error,
-    }

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.db.models import Case, IntegerField, Value, When
 
 from weakrel import routing
@@ -123,7 +123,7 @@ class ReferencesManager(WeakRelatedManager):
     def _rewrite(self, change: Callable[[list[Any]], list[Any]]) -> None:
         """Save ``change(stored list)`` as the instance's list.
 
-        A read-modify-write on the instance's database, in one transaction: the stored
+        A read-modify-write on the row's database, in one transaction: the stored
         list is read locked (``routing.for_update()``), so a concurrent write waits and
         then changes the list this one saved. The instance's list becomes the stored
         one; nothing is written when the list does not change.
@@ -135,7 +135,8 @@ class ReferencesManager(WeakRelatedManager):
                 "changed through the manager; assign the list and save() instead."
             )
         model = type(instance)
-        db = routing.db_for_write(model, instance=instance)
+        # The database holding the row, as save() chooses it.
+        db = router.db_for_write(model, instance=instance)
         # A savepoint when nested: a refused save leaves the caller's block usable.
         with transaction.atomic(using=db):
             row = model._base_manager.using(db).filter(pk=instance.pk)

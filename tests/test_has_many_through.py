@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 from django.core import checks
-from django.db import connections, models
+from django.db import IntegrityError, connections, models, transaction
 from django.db.models import Prefetch, ProtectedError
 from django.db.models.signals import m2m_changed
 from django.test.utils import isolate_apps
@@ -74,8 +74,10 @@ def test_add_creates_through_rows_with_defaults(clinic):
     ann, ben, bo, cy, di = clinic
     with count_queries() as counts:
         ann.patients.add(di, through_defaults={"at": lambda: AT, "room": "1A"})
-    # One query for links already there, one insert; Di is saved, so not looked up.
-    assert counts == {"default": 0, "orders": 2, "third": 0}
+    # One query for links already there, one insert inside a savepoint (two more
+    # statements: the unique constraint may refuse a link stored meanwhile); Di is
+    # saved, so not looked up.
+    assert counts == {"default": 0, "orders": 4, "third": 0}
     row = Appointment.objects.get(physician=ann, patient=di)
     assert (row.at, row.room) == (AT, "1A")
     assert list(ann.patients.all()) == [bo, cy, di]
@@ -177,6 +179,40 @@ def test_get_or_create_and_update_or_create(clinic):
         name="Bo", defaults={"name": "Bob"}, through_defaults={"at": AT}
     )
     assert not created and Patient.objects.get(pk=bo.pk).name == "Bob"
+
+
+def test_add_skips_a_link_stored_meanwhile(clinic):
+    """The race made deterministic: another writer stores the same link between the
+    check for existing links and the insert (here, a ``pre_add`` receiver). The
+    unique constraint refuses the second row; add() stores the rest, and only what it
+    stored is in ``post_add``."""
+    ann, ben, bo, cy, di = clinic
+    eve = Patient.objects.create(name="Eve")
+    seen = []
+
+    def receiver(sender, action, pk_set, **kwargs):
+        seen.append((action, pk_set))
+        if action == "pre_add":
+            Appointment.objects.create(physician=ann, patient=di, at=AT, room="meanwhile")
+
+    m2m_changed.connect(receiver, sender=Appointment)
+    try:
+        ann.patients.add(di, eve, through_defaults={"at": AT})
+    finally:
+        m2m_changed.disconnect(receiver, sender=Appointment)
+    assert seen == [("pre_add", {di.pk, eve.pk}), ("post_add", {eve.pk})]
+    rows = Appointment.objects.filter(physician=ann).values_list("patient_id", "room")
+    assert sorted(rows) == sorted([(bo.pk, ""), (cy.pk, ""), (di.pk, "meanwhile"), (eve.pk, "")])
+
+
+def test_add_raises_what_no_stored_link_explains(clinic):
+    """A row refused by another constraint (here the primary key) is an error, not a
+    link stored meanwhile."""
+    ann, ben, bo, cy, di = clinic
+    taken = Appointment.objects.get(physician=ann, patient=bo).pk
+    with pytest.raises(IntegrityError), transaction.atomic(using="orders"):
+        ann.patients.add(di, through_defaults={"at": AT, "id": taken})
+    assert not Appointment.objects.filter(physician=ann, patient=di).exists()
 
 
 def test_m2m_changed_signals(clinic):
@@ -511,6 +547,7 @@ def test_check_ambiguous_through_needs_through_fields():
 
         class Meta:
             app_label = "clinic"
+            unique_together = [("first", "patient")]
 
     errors = [e for f in Doctor._meta.private_fields for e in f.check()]
     assert [(e.id, e.obj.name) for e in errors] == [("weakrel.E102", "patients")]
@@ -565,6 +602,7 @@ def test_check_reverse_name_clashes():
 
         class Meta:
             app_label = "clinic"
+            unique_together = [("doctor", "client")]
 
     errors = {
         f.name: [(e.id, e.msg) for e in f.check()]
@@ -603,6 +641,7 @@ def test_check_relation_to_self_needs_through_fields():
 
         class Meta:
             app_label = "clinic"
+            unique_together = [("mentor", "mentee")]
 
     errors = {
         f.name: [e.id for e in f.check()]
@@ -614,12 +653,88 @@ def test_check_relation_to_self_needs_through_fields():
     assert [k.name for k in field.through_keys] == ["mentor", "mentee"]
 
 
+def _slot_warnings(**meta) -> list[checks.CheckMessage]:
+    """The W101 warnings of a relation through a ``Slot`` with this ``Meta``."""
+
+    class Client(models.Model):
+        class Meta:
+            app_label = "clinic"
+
+    class Doctor(models.Model):
+        clients = weakrel.WeakManyToManyField(Client, through="clinic.Slot")
+
+        class Meta:
+            app_label = "clinic"
+
+    class Slot(models.Model):
+        doctor = weakrel.WeakForeignKey(Doctor, weakrel.CASCADE, related_name="+")
+        client = weakrel.WeakForeignKey(Client, weakrel.CASCADE, related_name="+")
+        slot = models.IntegerField(default=0)
+
+        Meta = type("Meta", (), {"app_label": "clinic", **meta})
+
+    return [e for e in Doctor._meta.get_field("clients").check() if e.id == "weakrel.W101"]
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {},
+        {"unique_together": [("doctor", "slot")]},
+        {
+            "constraints": [
+                models.UniqueConstraint(
+                    fields=["doctor", "client"], name="u", condition=models.Q(slot=0)
+                )
+            ]
+        },
+        {
+            "constraints": [
+                models.UniqueConstraint(
+                    fields=["doctor", "client"], name="u", deferrable=models.Deferrable.DEFERRED
+                )
+            ]
+        },
+    ],
+    ids=["none", "another-pair", "conditional", "deferred"],
+)
+@isolate_apps("tests.clinic")
+def test_check_through_without_a_unique_pair_warns(meta):
+    [warning] = _slot_warnings(**meta)
+    assert warning.level == checks.WARNING
+    assert warning.msg == (
+        "The through model 'clinic.Slot' of 'clinic.Doctor.clients' has no unique "
+        "constraint on ['doctor', 'client']: add() calls made at the same time can "
+        "store the same link twice."
+    )
+    assert "UniqueConstraint(fields=['doctor', 'client']" in warning.hint
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {"unique_together": [("client", "doctor")]},
+        {"unique_together": [("doctor_id", "client_id")]},
+        {"constraints": [models.UniqueConstraint(fields=["doctor", "client"], name="u")]},
+        {"constraints": [models.UniqueConstraint(fields=["client"], name="u")]},
+    ],
+    ids=["unique_together", "attnames", "constraint", "one-key"],
+)
+@isolate_apps("tests.clinic")
+def test_check_through_with_a_unique_pair_is_quiet(meta):
+    assert _slot_warnings(**meta) == []
+
+
 def test_the_registered_check_runs_the_field_checks():
     from django.apps import apps
 
     from weakrel.base import check_private_fields
 
-    assert check_private_fields() == []
+    # A referral names a physician, a specialist and a patient: a pair may repeat.
+    assert [(e.id, e.obj.name) for e in check_private_fields()] == [
+        ("weakrel.W101", "referred_patients"),
+        ("weakrel.W101", "consultants"),
+    ]
     field = Physician._meta.get_field("patients")
     real = field.remote_field.through_fields
     field.remote_field.through_fields = ("physician", "at")
@@ -627,7 +742,7 @@ def test_the_registered_check_runs_the_field_checks():
         errors = check_private_fields([apps.get_app_config("clinic")])
     finally:
         field.remote_field.through_fields = real
-    assert [e.id for e in errors] == ["weakrel.E103"]
+    assert [e.id for e in errors] == ["weakrel.E103", "weakrel.W101", "weakrel.W101"]
 
 
 @pytest.mark.django_db(databases="__all__")

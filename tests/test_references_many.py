@@ -8,8 +8,9 @@ import uuid
 import pytest
 from django.core import checks
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Prefetch, ProtectedError, RestrictedError
+from django.db.models.signals import post_save
 from django.test.utils import isolate_apps
 
 import weakrel
@@ -83,6 +84,54 @@ def test_manager_writes_save_the_list(tags):
     assert Article.objects.get(pk=article.pk).tags_ids == [css.pk]
     with pytest.raises(ValueError, match="needs to be saved"):
         Article().tags.add(django)
+
+
+def test_manager_writes_change_the_stored_list(tags):
+    """Each write reads the stored list (locked), not the instance's copy, which may
+    be stale: a list saved meanwhile is kept, and the instance gets the stored one."""
+    django, python, sql, web = tags
+    article = Article.objects.create(tags=[django])
+    stale = Article.objects.get(pk=article.pk)
+    article.tags.add(python)
+    stale.tags.add(sql)
+    assert stale.tags_ids == [django.pk, python.pk, sql.pk]
+    article.tags.remove(django)
+    assert article.tags_ids == [python.pk, sql.pk]
+    stale.tags_ids = [web.pk]  # unsaved: a manager write replaces it with the stored list
+    stale.tags.add(django)
+    assert Article.objects.get(pk=article.pk).tags_ids == [python.pk, sql.pk, django.pk]
+    assert stale.tags_ids == [python.pk, sql.pk, django.pk]
+
+
+def test_manager_write_that_changes_nothing_saves_nothing(tags):
+    django, python, sql, web = tags
+    article = Article.objects.create(tags=[django, python])
+    saved = []
+
+    def receiver(instance, **kwargs):
+        saved.append(instance)
+
+    post_save.connect(receiver, sender=Article)
+    try:
+        article.tags.add(python)
+        article.tags.remove(web)
+        article.tags.set([django, python])
+        assert saved == []
+        article.tags.add(sql)
+        assert saved == [article]
+    finally:
+        post_save.disconnect(receiver, sender=Article)
+
+
+def test_refused_manager_write_leaves_the_callers_block_usable(tags):
+    django, python, sql, web = tags
+    article = Article.objects.create(tags=[django])
+    with transaction.atomic(using="default"):
+        with pytest.raises(weakrel.DanglingReferenceError):
+            article.tags.add(python, 987654)
+        assert article.tags_ids == [django.pk]
+        article.tags.add(python)
+    assert Article.objects.get(pk=article.pk).tags_ids == [django.pk, python.pk]
 
 
 def test_uuid_keys_are_stored_as_strings_and_read_as_uuids():

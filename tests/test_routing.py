@@ -3,7 +3,9 @@
 import pytest
 from django.db import DatabaseError, connections
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
+from tests.blog.models import Article, Tag
 from tests.routers import RecordingRouter
 from tests.shop.models import Customer, Order, Profile
 
@@ -70,6 +72,23 @@ def test_prefetch_asks_db_for_read(recorded):
     recorded.clear()
     customers = list(Customer.objects.prefetch_related("orders"))
     assert any(c[:2] == ("read", "shop.Order") and c[2] in customers for c in recorded)
+
+
+def test_list_writes_lock_the_row_where_the_router_puts_it(recorded):
+    """``article.tags.add()`` reads the list locked and saves it in the database the
+    routers choose for writing the article (as its ``save()`` does)."""
+    tag = Tag.objects.create(name="orm")
+    article = Article.objects.create()
+    recorded.clear()
+    with CaptureQueriesContext(connections["default"]) as default:
+        article.tags.add(tag)
+    assert asked(recorded, "write", "blog.Article", article)
+    locked = [q["sql"] for q in default.captured_queries if '"blog_article"' in q["sql"]]
+    if connections["default"].features.has_select_for_update:
+        assert "FOR UPDATE" in locked[0]
+    else:
+        assert locked[0].startswith("UPDATE")  # SQLite: the write lock, before the read
+    assert Article.objects.get(pk=article.pk).tags_ids == [tag.pk]
 
 
 def test_allow_migrate_puts_each_table_in_one_database():

@@ -5,7 +5,9 @@ write through ``db_for_write``, the way Django's related managers route, with on
 difference (:func:`db_for_read`): when no router has an opinion, the rows are in
 ``default``, not in the hinted instance's database. A database that fails is named
 (:func:`database_errors`). Key lists are sent as one ``IN (...)`` and split only past
-the backend's real parameter limit (:func:`filter_in`).
+the backend's real parameter limit (:func:`filter_in`). A read-modify-write locks
+the rows it reads (:func:`for_update`); a write that a unique constraint refused reads
+what is committed now (:func:`latest_values`).
 """
 
 import sqlite3
@@ -14,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections, router
+from django.db.models import F
 
 from weakrel.exceptions import RelatedDatabaseError
 
@@ -87,6 +90,41 @@ def database_errors(alias: str, action: str) -> Iterator[None]:
         raise RelatedDatabaseError(
             f"Database {alias!r} failed while {action}: {exc}", alias=alias
         ) from exc
+
+
+def for_update(queryset, column: str):
+    """``queryset.select_for_update()``: once read, its rows stay as read until the
+    transaction ends. Call it inside ``transaction.atomic(using=queryset.db)``.
+
+    A backend without ``SELECT ... FOR UPDATE`` (SQLite) has no row locks and would
+    ignore it. There a no-op ``UPDATE`` of ``column`` on the rows runs first: it takes
+    the database's write lock before the read, so a second writer waits (SQLite's
+    busy timeout) for the first to commit, then reads what it wrote.
+    """
+    if not connections[queryset.db].features.has_select_for_update:
+        queryset.update(**{column: F(column)})
+    return queryset.select_for_update()
+
+
+def latest_values(queryset, column: str) -> list[Any]:
+    """The values of ``column`` in the rows of ``queryset`` as last committed, even
+    inside a transaction that has read the table before.
+
+    MySQL and MariaDB answer a plain read under REPEATABLE READ from the snapshot of
+    the transaction's first read; a locking read in share mode reads the latest
+    version, and its shared locks let other such readers through. Elsewhere this is a
+    plain read: under READ COMMITTED (Django's default on PostgreSQL and MySQL) each
+    statement sees what was committed before it, and SQLite has one writer.
+    """
+    rows = queryset.values_list(column, flat=True)
+    connection = connections[rows.db]
+    if connection.vendor != "mysql":
+        return list(rows)
+    compiler = rows.query.get_compiler(using=rows.db)
+    sql, params = compiler.as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} LOCK IN SHARE MODE", params)
+        return [row[0] for row in compiler.results_iter([cursor.fetchall()])]
 
 
 def key_chunk_size(alias: str) -> int:

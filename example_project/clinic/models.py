@@ -43,6 +43,10 @@ class Appointment(models.Model):
 
     class Meta:
         ordering = ["at"]
+        # One row per link, even when two add() calls race (weakrel.W101 without it).
+        constraints = [
+            models.UniqueConstraint(fields=["physician", "patient"], name="one_appointment")
+        ]
 
     def __str__(self):
         return f"Appointment {self.pk} at {self.at:%Y-%m-%d %H:%M}"

@@ -40,6 +40,12 @@ class Appointment(models.Model):
     at = models.DateTimeField()
     room = models.CharField(max_length=10, blank=True)
 
+    class Meta:
+        # One appointment per pair: add() calls racing each other store one link.
+        constraints = [
+            models.UniqueConstraint(fields=["physician", "patient"], name="one_appointment")
+        ]
+
 
 class Patient(models.Model):
     name = models.CharField(max_length=100)
@@ -75,6 +81,9 @@ class Clinic(models.Model):
 class Visit(models.Model):
     clinic = weakrel.WeakForeignKey(Clinic, weakrel.CASCADE, related_name="visits")
     patient = weakrel.WeakForeignKey(Patient, weakrel.PROTECT, related_name="visits")
+
+    class Meta:
+        unique_together = [("clinic", "patient")]
 
 
 # Subclasses of the source of WeakManyToManyFields (tests/test_inheritance.py).

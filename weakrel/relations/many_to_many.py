@@ -237,8 +237,38 @@ class WeakManyToManyField(WeakRelationField, ManagerValuedField, models.Field):
             if isinstance(model, str) or model._meta.abstract
         ]
 
+    @cached_property
+    def unique_pair(self) -> bool:
+        """Whether a unique constraint of the through model keeps each pair of keys
+        to one row: ``unique_together``, an unconditional ``UniqueConstraint`` checked
+        at once (not deferred), or ``unique=True``, on the two keys or one of them."""
+        opts = self.through._meta
+        pair = {key.name for key in self.through_keys}
+        sets = [set(names) for names in opts.unique_together]
+        sets += [
+            set(constraint.fields)
+            for constraint in opts.total_unique_constraints
+            if constraint.deferrable in (None, models.Deferrable.IMMEDIATE)
+        ]
+        sets += [{key.name} for key in self.through_keys if key.unique]
+        return any(fields and _field_names(opts, fields) <= pair for fields in sets)
+
     def _check_relation(self) -> list[checks.CheckMessage]:
-        return self._find_through_keys()[2] + self._check_clashes()
+        source, target, errors = self._find_through_keys()
+        if errors or self.unique_pair:
+            return errors + self._check_clashes()
+        through = self.through._meta.label
+        fields = f"['{source.name}', '{target.name}']"
+        warning = checks.Warning(
+            f"The through model '{through}' of '{self.model._meta.label}.{self.name}' "
+            f"has no unique constraint on {fields}: add() calls made at the same time "
+            "can store the same link twice.",
+            hint=f"Add UniqueConstraint(fields={fields}, name=...) to the constraints "
+            f"of {through}.",
+            obj=self,
+            id="weakrel.W101",
+        )
+        return [*self._check_clashes(), warning]
 
 
 _THROUGH_HINT = (
@@ -253,6 +283,18 @@ class _ThroughKeyError(Exception):
     def __init__(self, field, check_id: str, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.error = checks.Error(message, hint=hint, obj=field, id=check_id)
+
+
+def _field_names(opts, names) -> set[str]:
+    """The names of the fields ``names`` (names or attnames) give; None for a name
+    of no field (Django's own checks report it)."""
+    found = set()
+    for name in names:
+        try:
+            found.add(opts.get_field(name).name)
+        except exceptions.FieldDoesNotExist:
+            found.add(None)
+    return found
 
 
 def _is_weak_key(field) -> bool:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models.signals import m2m_changed
 from django.db.models.utils import resolve_callables
 
@@ -149,21 +149,22 @@ class ThroughManager(WeakRelatedManager):
 
     def add(self, *objs: Any, through_defaults: dict | None = None) -> None:
         """Link ``objs`` (instances or keys): one through row each, unless linked."""
+        self._added(objs, through_defaults)
+
+    add.alters_data = True
+
+    def _added(self, objs: Iterable[Any], through_defaults: dict | None = None) -> int:
+        """``add(*objs)``, returning how many links this call stored."""
         self._check_key()
         self._clear_prefetch_cache()
         db = self._db_for_write()
         keys = self._far_keys(objs)
         if not keys:
-            return
-        defaults = dict(resolve_callables(through_defaults or {}))
-        existing = set(
-            self._through_rows(using=db)
-            .filter(**{f"{self.far.attname}__in": keys})
-            .values_list(self.far.attname, flat=True)
-        )
-        new = [key for key in keys if key not in existing]
+            return 0
+        new = self._unlinked(keys, db)
         if not new:
-            return
+            return 0
+        defaults = dict(resolve_callables(through_defaults or {}))
         by_key = {self.far.key_of(o): o for o in objs if isinstance(o, models.Model)}
         rows = []
         for key in new:
@@ -179,10 +180,45 @@ class ThroughManager(WeakRelatedManager):
         check_references(rows)
         with transaction.atomic(using=db, savepoint=False):
             self._send("pre_add", new, db)
-            self.through._base_manager.using(db).bulk_create(rows)
-            self._send("post_add", new, db)
+            stored = [getattr(row, self.far.attname) for row in self._insert(rows, db)]
+            self._send("post_add", stored, db)
+        return len(stored)
 
-    add.alters_data = True
+    def _unlinked(self, keys: list[Any], db: str, *, latest: bool = False) -> list[Any]:
+        """Those of ``keys`` that no through row of the instance names (``latest``: no
+        row committed, whatever the transaction's snapshot)."""
+        rows = self._through_rows(using=db).filter(**{f"{self.far.attname}__in": keys})
+        if latest:
+            linked = set(routing.latest_values(rows, self.far.attname))
+        else:
+            linked = set(rows.values_list(self.far.attname, flat=True))
+        return [key for key in keys if key not in linked]
+
+    def _insert(self, rows: list[models.Model], db: str) -> list[models.Model]:
+        """Insert the through rows; return those inserted.
+
+        With a unique constraint on the pair of keys (``field.unique_pair``) a link
+        another transaction stored meanwhile is skipped, as ``get_or_create()`` does:
+        the insert runs in a savepoint, and when the constraint refuses it, the links
+        committed now are read (``routing.latest_values()``) and the rest inserted
+        again. A refusal that no such link explains is raised.
+        """
+        manager = self.through._base_manager.using(db)
+        if not self.field.unique_pair:
+            manager.bulk_create(rows)
+            return rows
+        while rows:
+            try:
+                with transaction.atomic(using=db):
+                    manager.bulk_create(rows)
+                return rows
+            except IntegrityError:
+                keys = [getattr(row, self.far.attname) for row in rows]
+                unlinked = set(self._unlinked(keys, db, latest=True))
+                if len(unlinked) == len(keys):
+                    raise
+                rows = [row for row in rows if getattr(row, self.far.attname) in unlinked]
+        return rows
 
     def remove(self, *objs: Any) -> None:
         """Unlink ``objs``: delete their through rows (the targets stay)."""

@@ -315,15 +315,16 @@ class WeakReferencesMany(WeakRelationField, models.JSONField):
     def rewrite_lists(self, queryset: models.QuerySet, change: Callable) -> int:
         """Replace the list of each row of ``queryset`` with ``change(list)``.
 
-        A read-modify-write: the rows are read under ``select_for_update()`` (where the
-        backend has it; SQLite serialises writers instead) so a list saved meanwhile
-        is not overwritten, then one ``UPDATE`` is run per distinct resulting list.
-        Returns the number of rows changed.
+        A read-modify-write: the rows are read locked (``routing.for_update()``: row
+        locks, or SQLite's write lock) so a list saved meanwhile is not overwritten,
+        then one ``UPDATE`` is run per distinct resulting list. Returns the number of
+        rows changed.
         """
         db = queryset.db
         changed = 0
         with transaction.atomic(using=db):
-            rows = queryset.select_for_update().order_by("pk").values_list("pk", self.attname)
+            locked = routing.for_update(queryset, self.attname)
+            rows = locked.order_by("pk").values_list("pk", self.attname)
             by_list: dict[tuple, list[Any]] = defaultdict(list)
             for pk, value in rows:
                 held = self.scan_keys(value)

@@ -13,10 +13,10 @@ Both prefetch through the core's one fan-out (``weakrel.related.prefetch``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.db.models import Case, IntegerField, Value, When
 
 from weakrel import routing
@@ -120,48 +120,79 @@ class ReferencesManager(WeakRelatedManager):
 
     # -- writing ------------------------------------------------------------------
 
-    def _save(self, keys: list[Any]) -> None:
-        if self.instance._state.adding:
+    def _rewrite(self, change: Callable[[list[Any]], list[Any]]) -> None:
+        """Save ``change(stored list)`` as the instance's list.
+
+        A read-modify-write on the row's database, in one transaction: the stored
+        list is read locked (``routing.for_update()``), so a concurrent write waits and
+        then changes the list this one saved. The instance's list becomes the stored
+        one; nothing is written when the list does not change.
+        """
+        instance, field = self.instance, self.field
+        if instance._state.adding:
             raise ValueError(
-                f'"{self.instance!r}" needs to be saved before its {self.field.name} can be '
+                f'"{instance!r}" needs to be saved before its {field.name} can be '
                 "changed through the manager; assign the list and save() instead."
             )
-        setattr(self.instance, self.field.attname, keys)
-        self.instance.save(update_fields=[self.field.name])
+        model = type(instance)
+        # The database holding the row, as save() chooses it.
+        db = router.db_for_write(model, instance=instance)
+        # A savepoint when nested: a refused save leaves the caller's block usable.
+        with transaction.atomic(using=db):
+            row = model._base_manager.using(db).filter(pk=instance.pk)
+            stored = routing.for_update(row, field.attname).values_list(field.attname, flat=True)
+            raw = stored.get()
+            held = field.key_list(raw)
+            keys = change(list(held))
+            setattr(instance, field.attname, keys)
+            if keys != raw:
+                try:
+                    instance.save(using=db, update_fields=[field.name])
+                except BaseException:
+                    setattr(instance, field.attname, held)
+                    raise
 
     def natural_key(self) -> list[Any]:
         """The natural keys of the targets, in stored order: what
         ``dumpdata --natural-foreign`` writes for the list (loaddata reads them back)."""
         return [obj.natural_key() for obj in self.all()]
 
-    def _held(self) -> list[Any]:
-        return self.field.key_list(getattr(self.instance, self.field.attname))
+    def _added(self, objs: Iterable[Any]) -> int:
+        """``add(*objs)``, returning how many keys this call appended."""
+        new, added = self.field.key_list(objs), []
+
+        def append(keys: list[Any]) -> list[Any]:
+            for key in new:
+                if self.field.allow_duplicates or key not in keys:
+                    keys.append(key)
+                    added.append(key)
+            return keys
+
+        self._rewrite(append)
+        return len(added)
 
     def add(self, *objs: Any) -> None:
         """Append targets (instances or keys) not already in the list, and save."""
-        keys = self._held()
-        for key in self.field.key_list(objs):
-            if self.field.allow_duplicates or key not in keys:
-                keys.append(key)
-        self._save(keys)
+        self._added(objs)
 
     add.alters_data = True
 
     def remove(self, *objs: Any) -> None:
         """Drop every occurrence of these targets from the list, and save."""
         gone = set(self.field.key_list(objs))
-        self._save([key for key in self._held() if key not in gone])
+        self._rewrite(lambda keys: [key for key in keys if key not in gone])
 
     remove.alters_data = True
 
     def set(self, objs: Iterable[Any]) -> None:
         """Replace the list (order kept), and save."""
-        self._save(self.field.key_list(objs))
+        keys = self.field.key_list(objs)
+        self._rewrite(lambda held: keys)
 
     set.alters_data = True
 
     def clear(self) -> None:
-        self._save([])
+        self._rewrite(lambda held: [])
 
     clear.alters_data = True
 
@@ -256,16 +287,21 @@ class ReverseReferencesManager(WeakRelatedManager):
 
     def add(self, *objs: models.Model) -> None:
         """Append this instance's key to the lists of ``objs`` that lack it."""
+        self._added(objs)
+
+    add.alters_data = True
+
+    def _added(self, objs: Iterable[models.Model]) -> int:
+        """``add(*objs)``, returning how many lists this call appended the key to."""
         self._check_key()
         self._clear_prefetch_cache()
         field, db = self.field, self._db_for_write()
-        field.append_key(self._rows(objs, db), self.key)
+        changed = field.append_key(self._rows(objs, db), self.key)
         for obj in objs:
             held = field.key_list(getattr(obj, field.attname))
             if self.key not in held:
                 setattr(obj, field.attname, [*held, self.key])
-
-    add.alters_data = True
+        return changed
 
     def remove(self, *objs: models.Model) -> None:
         """Pull this instance's key from the lists of ``objs``."""

@@ -128,12 +128,30 @@ class RelationViewSetMixin:
         through = getattr(manager, "through", None)
         return routing.db_for_write(through or type(self.get_parent()))
 
+    def _add_kwargs(self, manager) -> dict[str, Any]:
+        if getattr(manager, "through", None) is not None:
+            return {"through_defaults": self.get_through_defaults()}
+        return {}
+
     def _add(self, target: models.Model) -> None:
         manager = self.get_related_manager()
-        if getattr(manager, "through", None) is not None:
-            manager.add(target, through_defaults=self.get_through_defaults())
-        else:
-            manager.add(target)
+        manager.add(target, **self._add_kwargs(manager))
+
+    def _link(self, target: models.Model) -> bool:
+        """Link ``target``; whether this call stored the link (False: it was there).
+
+        A weak manager's ``_added()`` is its ``add()`` telling how many links it
+        stored: of several requests linking the same row at once, one stores it. A
+        native manager is asked first whether the link exists.
+        """
+        manager = self.get_related_manager()
+        added = getattr(manager, "_added", None)
+        if added is not None:
+            return added([target], **self._add_kwargs(manager)) > 0
+        if manager.filter(pk=target.pk).exists():
+            return False
+        self._add(target)
+        return True
 
     # -- many-to-many: link and unlink existing rows -------------------------------
 
@@ -147,18 +165,16 @@ class RelationViewSetMixin:
     def link(self, request, *args: Any, **kwargs: Any) -> Response:
         """``POST <parent>/<relation>/<pk>/``: add an existing row to the relation.
 
-        201 when the link is new, 200 when it existed already (nothing is written).
+        201 when this request stored the link, 200 when it was stored already (by
+        an earlier request, or by one running at the same time): nothing is written.
         """
         if self.relation_key_field is not None:
             self.get_parent()
             raise MethodNotAllowed(request.method)
         target = self.get_target()
-        manager = self.get_related_manager()
-        linked = manager.filter(pk=target.pk).exists()
-        if not linked:
-            self._add(target)
+        created = self._link(target)
         serializer = super().get_serializer(target)
-        code = status.HTTP_200_OK if linked else status.HTTP_201_CREATED
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(serializer.data, status=code)
 
     def destroy(self, request, *args: Any, **kwargs: Any) -> Response:

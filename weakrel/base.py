@@ -8,8 +8,9 @@
   runs (target installed, ``on_delete`` supported, reverse names free).
 * :class:`~weakrel.reverse.ReverseSide` (in ``reverse.py``) is the base of the private
   field a relation adds to its target.
-* :func:`weak_fields` and :func:`reverse_sides` are the registry: the weak fields a
-  model declares, and the reverse sides that point at it.
+* :func:`weak_fields`, :func:`reverse_sides` and :func:`dependent_relations` are
+  the registry: the weak fields a model declares, the reverse sides that point at it,
+  and the weak fields whose rows depend on its rows (for ``on_delete``).
 
 Nothing here knows a relation kind: ``weakrel.relations`` builds on this module.
 """
@@ -28,6 +29,7 @@ from django.db.models.fields.mixins import FieldCacheMixin
 from django.db.models.fields.related import lazy_related_operation
 from django.utils.translation import gettext_lazy as _
 
+from weakrel.background import CASCADE_LATER, check_task_backend
 from weakrel.inheritance import inherit, is_inherited
 from weakrel.keys import TargetKey
 from weakrel.reverse import ReverseSide
@@ -343,6 +345,8 @@ class WeakRelationField(FieldCacheMixin):
                     id="weakrel.E006",
                 )
             ]
+        if on_delete is CASCADE_LATER:
+            return check_task_backend(self)
         return []
 
     def _check_clashes(self) -> list[checks.CheckMessage]:
@@ -398,6 +402,21 @@ def weak_fields(model: type[models.Model]) -> list[WeakRelationField]:
 def reverse_sides(model: type[models.Model]) -> list[ReverseSide]:
     """The reverse sides of the weak relations that point at ``model``."""
     return [f for f in model._meta.get_fields(include_hidden=True) if isinstance(f, ReverseSide)]
+
+
+def dependent_relations(model: type[models.Model]) -> list:
+    """The weak fields whose rows depend on rows of ``model`` (Django's criterion:
+    one-to-many or one-to-one reverse sides; a many-to-many's through keys carry
+    its ``on_delete``).
+
+    A proxy's are its concrete model's. A multi-table child's copies of its parents'
+    are left out: deleting a child deletes its parent rows, whose own are followed.
+    """
+    return [
+        side.field
+        for side in reverse_sides(model._meta.concrete_model)
+        if (side.one_to_many or side.one_to_one) and not is_inherited(side)
+    ]
 
 
 @checks.register(checks.Tags.models)

@@ -62,8 +62,9 @@ def new_cascade() -> uuid.UUID:
     return uuid.uuid4()
 
 
-def record(alias: str, cascade: uuid.UUID, edges: Iterable[Edge]) -> None:
-    """Write the entries for ``edges`` into ``alias``'s journal (the caller's transaction)."""
+def record(alias: str, *cascades: tuple[uuid.UUID, Iterable[Edge]]) -> None:
+    """Write the entries of each ``(cascade, edges)`` into ``alias``'s journal, in one
+    statement (the caller's transaction)."""
     model = journal_model()
     size = weakrel_settings.CASCADE_BATCH_SIZE
     entries = [
@@ -73,6 +74,7 @@ def record(alias: str, cascade: uuid.UUID, edges: Iterable[Edge]) -> None:
             relation=relation_label(field),
             keys=list(chunk),
         )
+        for cascade, edges in cascades
         for field, using, keys in edges
         for chunk in chunks(list(keys), size)
     ]

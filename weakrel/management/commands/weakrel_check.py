@@ -2,10 +2,12 @@ import json
 import sys
 import time
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import ProtectedError, RestrictedError
 
 from weakrel import journal
+from weakrel.background import CASCADE_LATER
 from weakrel.deletion import resume
 from weakrel.exceptions import RelatedDatabaseError
 from weakrel.scanner import FIXES, RelationScan, ScanError, weak_relations
@@ -204,10 +206,20 @@ def pending_cascades() -> list:
     ]
 
 
+def in_background(entry) -> bool:
+    """Whether the entry is the work of a CASCADE_LATER task (queued, running, or
+    left by a worker that stopped) rather than of a delete that did not finish."""
+    try:
+        return journal.relation_field(entry.relation).on_delete is CASCADE_LATER
+    except (LookupError, FieldDoesNotExist, ValueError):
+        return False
+
+
 def describe_cascade(alias: str, entry) -> str:
     error = f"; last error: {entry.last_error}" if entry.last_error else ""
+    kind = "background cascade" if in_background(entry) else "cascade"
     return (
-        f"cascade #{entry.pk} in {alias!r}: on_delete of {entry.relation} in "
+        f"{kind} #{entry.pk} in {alias!r}: on_delete of {entry.relation} in "
         f"{entry.using!r} for {len(entry.keys)} deleted key(s), since "
         f"{entry.created:%Y-%m-%d %H:%M:%S}{error}"
     )
@@ -222,4 +234,5 @@ def cascade_dict(alias: str, entry) -> dict:
         "keys": len(entry.keys),
         "created": entry.created.isoformat(),
         "last_error": entry.last_error,
+        "background": in_background(entry),
     }

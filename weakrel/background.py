@@ -10,9 +10,9 @@ on Django 5.2), as Rails' ``dependent: :destroy_async`` does:
   :mod:`weakrel.deletion` writes their journal entries in the deleted rows'
   transaction and, once that commits, calls :func:`enqueue`;
 * :func:`enqueue` hands the cascade to the task ``WEAKREL["CASCADE_TASK"]`` names
-  (``weakrel.tasks.cascade_later``), which deletes one batch per run and enqueues
-  itself again until the journal holds nothing more of that cascade
-  (:func:`next_batch`);
+  (``weakrel.tasks.cascade_later``), which deletes one batch per run (the rows
+  :func:`next_batch` picks) and enqueues itself again until the journal holds
+  nothing more of that cascade;
 * :func:`may_be_blocked` says whether deleting a model's rows can meet PROTECT or
   RESTRICT, and so whether the deferred rows must still be read at delete time;
 * :func:`check_task_backend` (run by each field declaring CASCADE_LATER) and

@@ -50,6 +50,7 @@ from tests.shop.models import (  # noqa: E402
 )
 from weakrel import journal  # noqa: E402
 from weakrel.conf import weakrel_settings  # noqa: E402
+from weakrel.keys import sorted_keys  # noqa: E402
 from weakrel.routing import chunks  # noqa: E402
 
 BATCH = weakrel_settings.CASCADE_BATCH_SIZE
@@ -99,7 +100,7 @@ def expected_tasks(deletes: list[list[int]], tickets: dict[int, list[int]]) -> i
     batches of BATCH, and one run for the subscriptions' entry (they have none)."""
     runs = 0
     for keys in deletes:
-        for chunk in chunks(sorted(keys, key=str), BATCH):
+        for chunk in chunks(sorted_keys(keys), BATCH):
             found = sum(len(tickets[key]) for key in chunk)
             runs += max(1, math.ceil(found / BATCH)) + 1
     return runs

@@ -21,10 +21,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connections, transaction  # noqa: E402
 from django.db.models.signals import post_delete, pre_delete  # noqa: E402
 
+from tests.databases import create_databases  # noqa: E402
 from tests.shop.models import Customer, Note, Order, OrderLine, Product, Profile, Shipment  # noqa: E402
 from weakrel import journal  # noqa: E402
 from weakrel.conf import weakrel_settings  # noqa: E402
@@ -44,24 +44,6 @@ POINTS = [
 
 def kill(*args, **kwargs):
     os._exit(17)
-
-
-def create_databases() -> None:
-    for alias in connections:
-        connection = connections[alias]
-        name = connection.settings_dict["NAME"]
-        if connection.vendor == "postgresql":
-            with connection._nodb_cursor() as cursor:
-                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-                if not cursor.fetchone():
-                    cursor.execute(f'CREATE DATABASE "{name}"')
-        elif connection.vendor == "mysql":
-            with connection._nodb_cursor() as cursor:
-                cursor.execute(
-                    f"CREATE DATABASE IF NOT EXISTS `{name}` "
-                    "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-                )
-        call_command("migrate", database=alias, run_syncdb=True, verbosity=0)
 
 
 def empty() -> None:

@@ -43,3 +43,27 @@ def database_settings(pair: str | None = None, prefix: str | None = None) -> dic
             "third": {**postgres, "NAME": f"{prefix}_third"},
         }
     raise ValueError(f"WEAKREL_DB must be one of {', '.join(PAIRS)}, not {pair!r}")
+
+
+def create_databases() -> None:
+    """Create and migrate every alias's database when it does not exist yet: for the
+    drivers that run in processes of their own (tests/crash_driver.py,
+    tests/worker_driver.py), outside pytest-django's test databases."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    for alias in connections:
+        connection = connections[alias]
+        name = connection.settings_dict["NAME"]
+        if connection.vendor == "postgresql":
+            with connection._nodb_cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+                if not cursor.fetchone():
+                    cursor.execute(f'CREATE DATABASE "{name}"')
+        elif connection.vendor == "mysql":
+            with connection._nodb_cursor() as cursor:
+                cursor.execute(
+                    f"CREATE DATABASE IF NOT EXISTS `{name}` "
+                    "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                )
+        call_command("migrate", database=alias, run_syncdb=True, verbosity=0)

@@ -1,3 +1,5 @@
+from importlib.util import find_spec
+
 from tests.databases import database_settings
 
 SECRET_KEY = "weakrel-tests"
@@ -45,6 +47,14 @@ WEAKREL_TEST_ROUTES = {
     "shop.price": "orders",
     "shop.wallet": "orders",
     "shop.parcel": "orders",
+    "shop.account": "default",
+    "shop.mailbox": "third",
+    "shop.ticket": "orders",
+    "shop.reply": "orders",
+    "shop.attachment": "third",
+    "shop.subscription": "orders",
+    "shop.invoice": "third",
+    "shop.tombstone": "orders",
     "api.physician": "default",
     "api.patient": "default",
     "clinic.physician": "default",
@@ -61,6 +71,15 @@ WEAKREL_TEST_ROUTES = {
     "blog.photo": "third",
     "blog.gallery": "orders",
 }
+# Background cascades (on_delete=CASCADE_LATER): Django's tasks framework, or its
+# backport on Django 5.2. The suite runs tasks at once; tests/worker_driver.py runs
+# them in a database worker process (tests/worker_settings.py).
+if find_spec("django.tasks"):
+    _tasks = "django.tasks"
+else:
+    _tasks = "django_tasks"
+    INSTALLED_APPS.append("django_tasks")
+TASKS = {"default": {"BACKEND": f"{_tasks}.backends.immediate.ImmediateBackend"}}
 ROOT_URLCONF = "tests.api.urls"
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "weakrel.rest_framework.schema.IncludeAutoSchema",

@@ -9,7 +9,7 @@ module ``weakrel.x.y`` when there is one, else to ``weakrel.x``.
   needs another's names only for its annotations still depends on it.
 * The core does not know the relation types: outside weakrel/relations/ no module
   imports ``weakrel.relations``, not even for type checking. Left out: the integration
-  packages admin/, rest_framework/ and management/, weakrel/__init__.py, the public
+  packages admin/, rest_framework/ and management/, tasks.py, weakrel/__init__.py, the public
   facade that re-exports the fields, and the import paths that migrations name
   (weakrel/fields.py, through.py, references.py).
 * The relation types do not know each other: a module of weakrel/relations/ belongs
@@ -33,12 +33,19 @@ CORE = (
     "related",
     "lookups",
     "deletion",
+    "background",
     "enforcement",
 )
 RELATION_MODULES = ("foreign_key", "many_to_many", "references")
 RELATIONS = "weakrel.relations"
 # Packages that sit on top of everything, and the package's public facade.
-NOT_CORE = ("weakrel.admin", "weakrel.rest_framework", "weakrel.management", "weakrel.forms")
+NOT_CORE = (
+    "weakrel.admin",
+    "weakrel.rest_framework",
+    "weakrel.management",
+    "weakrel.forms",
+    "weakrel.tasks",
+)
 FACADES = ("weakrel", "weakrel.fields", "weakrel.through", "weakrel.references")
 
 

@@ -10,6 +10,7 @@ Public API::
 
 from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_DEFAULT, SET_NULL
 
+from weakrel.background import CASCADE_LATER
 from weakrel.deletion import PULL
 from weakrel.enforcement import check_references
 from weakrel.exceptions import DanglingReferenceError, RelatedDatabaseError
@@ -24,6 +25,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CASCADE",
+    "CASCADE_LATER",
     "DO_NOTHING",
     "PROTECT",
     "PULL",

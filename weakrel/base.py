@@ -8,8 +8,9 @@
   runs (target installed, ``on_delete`` supported, reverse names free).
 * :class:`~weakrel.reverse.ReverseSide` (in ``reverse.py``) is the base of the private
   field a relation adds to its target.
-* :func:`weak_fields` and :func:`reverse_sides` are the registry: the weak fields a
-  model declares, and the reverse sides that point at it.
+* :func:`weak_fields` and :func:`reverse_sides` are
+  the registry: the weak fields a model declares, the reverse sides that point at it,
+  and the weak fields whose rows depend on its rows (for ``on_delete``).
 
 Nothing here knows a relation kind: ``weakrel.relations`` builds on this module.
 """
@@ -28,6 +29,7 @@ from django.db.models.fields.mixins import FieldCacheMixin
 from django.db.models.fields.related import lazy_related_operation
 from django.utils.translation import gettext_lazy as _
 
+from weakrel.background import CASCADE_LATER, check_task_backend
 from weakrel.inheritance import inherit, is_inherited
 from weakrel.keys import TargetKey
 from weakrel.reverse import ReverseSide
@@ -361,6 +363,8 @@ class WeakRelationField(FieldCacheMixin):
                     id="weakrel.E006",
                 )
             ]
+        if on_delete is CASCADE_LATER:
+            return check_task_backend(self)
         return []
 
     def _check_clashes(self) -> list[checks.CheckMessage]:

@@ -23,8 +23,11 @@ DEFAULTS: dict[str, Any] = {
     # False: re-saving a saved row whose weak key is the one it was loaded with skips
     # the key's existence query (bulk re-saves). A constraint would check it anyway.
     "CHECK_UNCHANGED_KEYS": True,
-    # Target keys per cascade journal entry (one step of a cascade's remaining work).
+    # Target keys per cascade journal entry (one step of a cascade's remaining work), and
+    # dependent rows per run of a CASCADE_LATER task.
     "CASCADE_BATCH_SIZE": 1000,
+    # The task that runs on_delete=CASCADE_LATER: a dotted path to a Django task.
+    "CASCADE_TASK": "weakrel.tasks.cascade_later",
     # Rows fetched per query by ``weakrel_check``.
     "CHECK_BATCH_SIZE": 5000,
 }

@@ -10,7 +10,8 @@ collector's ``delete()``:
 1. it follows every weak relation from the rows about to be deleted: each relation
    field's ``collect_dependents(collector, targets)`` finds the dependents in their
    own database and says what its ``on_delete`` does to them (``add_cascade``,
-   ``add_protected``, ``add_restricted``, ``add_field_update``). One Django
+   ``add_protected``, ``add_restricted``, ``add_field_update``; ``add_cascade`` with
+   ``later`` for CASCADE_LATER, whose rows a task deletes after the commit). One Django
    ``Collector`` per alias runs the work, so ordinary relations in each database
    cascade as Django would, and weak ones recursively;
 2. it raises ``ProtectedError`` / ``RestrictedError`` before anything is written;
@@ -18,10 +19,10 @@ collector's ``delete()``:
    deletes and updates, then Django's own delete of the rows the user asked for.
 
 Commits are per database. The database holding the rows the user deleted commits
-first; the dependents' databases commit after it. An error before that point leaves
-every database as it was. A failure between the commits can only leave dependents
-pointing at rows that are gone (orphans ``weakrel_check --fix`` repairs), never
-dependents deleted while the row the user asked to delete survives.
+first, with journal entries for the work left to the others and to tasks; those
+commit after it. An error before that point leaves every database as it was; after
+it, the journal keeps what is left until it is done (``weakrel_check --resume``).
+Dependents are never deleted while the row the user asked to delete survives.
 """
 
 from __future__ import annotations
@@ -32,14 +33,14 @@ from functools import partial
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
-from django.db import connections, transaction
-from django.db.models import DO_NOTHING, Model, ProtectedError, RestrictedError, signals
-from django.db.models.deletion import Collector, get_candidate_relations_to_delete
+from django.db import transaction
+from django.db.models import DO_NOTHING, Model, ProtectedError, RestrictedError
+from django.db.models.deletion import Collector
 
 from weakrel import journal, lookups, routing
-from weakrel.base import WeakRelationField, reverse_sides
-from weakrel.inheritance import is_inherited
+from weakrel.background import CASCADE_LATER, enqueue, may_be_blocked, next_batch
 from weakrel.keys import sorted_keys
+from weakrel.on_delete import dependent_relations, fast_deletable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -53,18 +54,6 @@ def PULL(collector, field, sub_objs, using):  # noqa: N802 - named like Django's
     in the same transaction as the deletes. Django calls it only for other fields.
     """
     raise TypeError(f"on_delete=PULL is only for WeakReferencesMany, not for {field}.")
-
-
-def is_set(on_delete: Callable) -> bool:
-    """Whether ``on_delete`` is one of Django's ``SET(value)``."""
-    deconstruct = getattr(on_delete, "deconstruct", None)
-    return deconstruct is not None and deconstruct()[0] == "django.db.models.SET"
-
-
-def set_value(on_delete: Callable) -> Any:
-    """The value of Django's ``SET(value)``, called if callable, as Django does."""
-    value = on_delete.deconstruct()[1][0]
-    return value() if callable(value) else value
 
 
 def collector_hook(on_delete: Callable) -> Callable:
@@ -108,6 +97,9 @@ class WeakCollector:
         self.collecting = False
         # The model whose rows were deleted, when a journal entry resumes their cascade.
         self.deleted_model: type[Model] | None = None
+        # Collects, never deletes, what CASCADE_LATER defers, when PROTECT or RESTRICT
+        # could refuse it: that is still decided before anything is written.
+        self.probe: WeakCollector | None = None
 
     @classmethod
     def attach(cls, collector: Collector) -> WeakCollector:
@@ -166,8 +158,19 @@ class WeakCollector:
         """The database holding the rows that point at ``targets`` through ``field``."""
         return routing.db_for_write(field.model, instance=targets[0])
 
-    def add_cascade(self, alias: str, queryset) -> None:
-        if dependent_relations(queryset.model) and fast_deletable(queryset.model):
+    def add_cascade(self, alias: str, queryset, *, later: bool = False) -> None:
+        """Delete the rows of ``queryset`` with the rest. ``later`` (CASCADE_LATER): a
+        task deletes them after the commit, and only their journal entries are written
+        now; they are read now only if PROTECT or RESTRICT could refuse deleting them."""
+        if later:
+            if may_be_blocked(queryset.model):
+                if self.probe is None:
+                    self.probe = WeakCollector.attach(
+                        Collector(using=alias, origin=self.root.origin)
+                    )
+                    self.probe.deleted_model = self.deleted_model
+                self.probe.add_cascade(alias, queryset)
+        elif dependent_relations(queryset.model) and fast_deletable(queryset.model):
             self.fast_cascade(alias, queryset)
         else:
             self.collector_for(alias).collect(queryset, fail_on_restricted=False)
@@ -266,23 +269,28 @@ class WeakCollector:
     def delete(self) -> tuple[int, dict[str, int]]:
         self.collect()
         self.check_blocked()
-        if len(self.collectors) == 1:
+        if self.probe is not None:
+            self.probe.collect()
+            self.probe.check_blocked()
+        later = {alias: self.edges_from(alias, later=True) for alias in self.collectors}
+        if len(self.collectors) == 1 and not any(later.values()):
             return self.root_delete()
-        if in_transaction(self.root.using):
-            return self.delete_on_commit()
-        return self.delete_now()
+        if journal.in_transaction(self.root.using):
+            return self.delete_on_commit(later)
+        return self.delete_now(later)
 
-    def delete_now(self) -> tuple[int, dict[str, int]]:
+    def delete_now(self, later: dict[str, list[journal.Edge]]) -> tuple[int, dict[str, int]]:
         """Delete everywhere in one go, the deleted rows' database committing first.
 
         Every database runs its part in its own transaction, opened before the first
         statement and committed after the root's: an error before the root commits
         leaves every database as it was. Each database's transaction also writes the
         journal entries for the work its deletes leave to the others; they are
-        forgotten once those have committed it.
+        forgotten once those have committed it. The work left to a task (``later``)
+        is journaled under a cascade of its own, enqueued once its database commits.
         """
         counter: Counter[str] = Counter()
-        cascade = journal.new_cascade()
+        cascade, background = journal.new_cascade(), journal.new_cascade()
         root = self.root.using
         others = [alias for alias in self.collectors if alias != root]
         edges = {alias: self.edges_from(alias) for alias in self.collectors}
@@ -291,43 +299,47 @@ class WeakCollector:
             for alias in reversed(others):
                 stack.enter_context(transaction.atomic(using=alias))
             for alias in others:
-                journal.record(alias, cascade, edges[alias])
+                journal.record(alias, (cascade, edges[alias]), (background, later[alias]))
                 counter.update(self.collectors[alias].delete()[1])
             with transaction.atomic(using=root):
-                journal.record(root, cascade, edges[root])
+                journal.record(root, (cascade, edges[root]), (background, later[root]))
                 counter.update(self.root_delete()[1])
         self.forget_when_committed(cascade, edges)
+        self.enqueue_when_committed(background, later)
         counter = Counter({label: n for label, n in counter.items() if n})
         return sum(counter.values()), dict(counter)
 
-    def delete_on_commit(self) -> tuple[int, dict[str, int]]:
+    def delete_on_commit(self, later: dict[str, list[journal.Edge]]) -> tuple[int, dict[str, int]]:
         """Inside the caller's transaction: delete the rows in the root's database now,
         and their dependents elsewhere once (and only if) that transaction commits.
 
         Only what was deleted here is counted; the rest runs after the commit.
         """
         root = self.root.using
-        cascade = journal.new_cascade()
+        cascade, background = journal.new_cascade(), journal.new_cascade()
         with transaction.atomic(using=root):
-            journal.record(root, cascade, self.edges_from(root))
+            journal.record(root, (cascade, self.edges_from(root)), (background, later[root]))
             result = self.root_delete()
         origin = self.root.origin
-        transaction.on_commit(
-            lambda: run_cascade(root, cascade, origin=origin), using=root, robust=True
-        )
+        if len(self.collectors) > 1:
+            transaction.on_commit(
+                lambda: run_cascade(root, cascade, origin=origin), using=root, robust=True
+            )
+        self.enqueue_when_committed(background, {root: later[root]})
         return result
 
-    def edges_from(self, alias: str) -> list[journal.Edge]:
-        """The weak relations from the rows deleted in ``alias`` to other databases."""
+    def edges_from(self, alias: str, *, later: bool = False) -> list[journal.Edge]:
+        """The weak relations from the rows deleted in ``alias`` to other databases,
+        or (``later``) to a task: those declared with CASCADE_LATER, wherever."""
         edges = []
         deleted = chain(self.collectors[alias].data.items(), self.fast_rows[alias].items())
         for model, instances in deleted:
             objs = list(instances)
             for field in dependent_relations(model):
-                if field.on_delete is DO_NOTHING:
+                if field.on_delete is DO_NOTHING or (field.on_delete is CASCADE_LATER) != later:
                     continue
                 using = self.alias_for(field, objs)
-                if using != alias:
+                if later or using != alias:
                     keys = {field.key_of(obj) for obj in objs} - {None}
                     edges.append((field, using, sorted_keys(keys)))
         return edges
@@ -337,24 +349,19 @@ class WeakCollector:
         the caller still holds a transaction, when it commits."""
         for alias, alias_edges in edges.items():
             usings = {using for _field, using, _keys in alias_edges}
-            if not any(in_transaction(using) for using in usings):
+            if not any(journal.in_transaction(using) for using in usings):
                 if usings:
                     journal.forget(alias, cascade)
                 continue
             for using in usings:
                 transaction.on_commit(partial(journal.forget, alias, cascade, using), using=using)
 
-
-def in_transaction(alias: str) -> bool:
-    """Whether ``alias`` is inside a transaction the caller opened.
-
-    The atomic block a ``TestCase`` wraps each test in does not count, as for Django's
-    ``atomic(durable=True)``: inside it, deletes behave as in autocommit.
-    """
-    connection = connections[alias]
-    return connection.in_atomic_block and not all(
-        getattr(block, "_from_testcase", False) for block in connection.atomic_blocks
-    )
+    def enqueue_when_committed(self, cascade, later: dict[str, list[journal.Edge]]) -> None:
+        """Hand the work left to a task to the task backend, once each database that
+        journaled some has committed it."""
+        for alias, edges in later.items():
+            if edges:
+                journal.after_commit(alias, partial(enqueue, alias, cascade))
 
 
 def run_cascade(alias: str, cascade, *, origin: Any = None) -> None:
@@ -389,52 +396,43 @@ def resume() -> tuple[list[tuple[str, Any, dict[str, int]]], list[tuple[str, Any
 
 
 def run_entry(alias: str, entry, *, origin: Any = None) -> tuple[int, dict[str, int]]:
-    """Apply ``on_delete`` for one journal entry, then forget it once committed.
+    """Apply ``on_delete`` for one journal entry, then forget it once committed; a
+    CASCADE_LATER entry batch after batch, until none of its dependents is left."""
+    counter: Counter[str] = Counter()
+    done = False
+    while not done:
+        (_, counts), done = run_step(alias, entry, origin=origin)
+        counter.update(counts)
+    return sum(counter.values()), dict(counter)
+
+
+def run_step(alias: str, entry, *, origin: Any = None) -> tuple[tuple[int, dict[str, int]], bool]:
+    """One step of a journal entry, in one transaction per database; then whether the
+    entry is done (and forgotten once committed).
 
     The dependents are read now, so rows added since the delete are included; run
-    twice, the second run finds nothing left to do.
+    twice, the second run finds nothing left to do. A step of a CASCADE_LATER entry
+    deletes at most ``WEAKREL["CASCADE_BATCH_SIZE"]`` dependents (with their own
+    cascades); the entry is done when none is left.
     """
     try:
         field = journal.relation_field(entry.relation)
-        target_key = field.key_field.attname
-        targets = [field.related_model(**{target_key: key}) for key in entry.keys]
         collector = Collector(using=entry.using, origin=origin)
         weak = WeakCollector.attach(collector)
         weak.deleted_model = field.related_model
-        field.collect_dependents(weak, targets)
+        target_key = field.key_field.attname
+        targets = [field.related_model(**{target_key: key}) for key in entry.keys]
+        done = True
+        if field.on_delete is CASCADE_LATER:
+            batch, done = next_batch(field, entry.using, targets)
+            if batch is not None:
+                weak.add_cascade(entry.using, batch)
+        else:
+            field.collect_dependents(weak, targets)
         result = weak.delete()
     except Exception as error:
         journal.note_error(alias, entry.pk, error)
         raise
-    transaction.on_commit(partial(journal.forget_entry, alias, entry.pk), using=entry.using)
-    return result
-
-
-def fast_deletable(model: type[Model]) -> bool:
-    """Django's ``Collector.can_fast_delete()``, with weak reverse sides allowed:
-    weakrel follows those itself."""
-    if signals.pre_delete.has_listeners(model) or signals.post_delete.has_listeners(model):
-        return False
-    opts = model._meta
-    if opts.proxy or opts.parents:
-        return False
-    return all(
-        isinstance(related.field, WeakRelationField)
-        or related.field.remote_field.on_delete is DO_NOTHING
-        for related in get_candidate_relations_to_delete(opts)
-    ) and not any(hasattr(field, "bulk_related_objects") for field in opts.private_fields)
-
-
-def dependent_relations(model: type[Model]) -> list:
-    """The weak fields whose rows depend on rows of ``model`` (Django's criterion:
-    one-to-many or one-to-one reverse sides; a many-to-many's through keys carry
-    its ``on_delete``).
-
-    A proxy's are its concrete model's. A multi-table child's copies of its parents'
-    are left out: deleting a child deletes its parent rows, whose own are followed.
-    """
-    return [
-        side.field
-        for side in reverse_sides(model._meta.concrete_model)
-        if (side.one_to_many or side.one_to_one) and not is_inherited(side)
-    ]
+    if done:
+        journal.after_commit(entry.using, partial(journal.forget_entry, alias, entry.pk))
+    return result, done

@@ -11,11 +11,11 @@ stores them, and creates their table where deletes can start a cascade.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
-from django.db import connections, migrations, router
+from django.db import connections, migrations, router, transaction
 
 from weakrel.base import model_label, reverse_sides
 from weakrel.conf import weakrel_settings
@@ -62,8 +62,9 @@ def new_cascade() -> uuid.UUID:
     return uuid.uuid4()
 
 
-def record(alias: str, cascade: uuid.UUID, edges: Iterable[Edge]) -> None:
-    """Write the entries for ``edges`` into ``alias``'s journal (the caller's transaction)."""
+def record(alias: str, *cascades: tuple[uuid.UUID, Iterable[Edge]]) -> None:
+    """Write the entries of each ``(cascade, edges)`` into ``alias``'s journal, in one
+    statement (the caller's transaction)."""
     model = journal_model()
     size = weakrel_settings.CASCADE_BATCH_SIZE
     entries = [
@@ -73,6 +74,7 @@ def record(alias: str, cascade: uuid.UUID, edges: Iterable[Edge]) -> None:
             relation=relation_label(field),
             keys=list(chunk),
         )
+        for cascade, edges in cascades
         for field, using, keys in edges
         for chunk in chunks(list(keys), size)
     ]
@@ -123,3 +125,23 @@ def relation_field(label: str) -> WeakRelationField:
     """The weak field an entry names (``app_label.Model.field``)."""
     app_label, model_name, name = label.split(".")
     return apps.get_model(app_label, model_name)._meta.get_field(name)
+
+
+def in_transaction(alias: str) -> bool:
+    """Whether ``alias`` is inside a transaction the caller opened.
+
+    The atomic block a ``TestCase`` wraps each test in does not count, as for Django's
+    ``atomic(durable=True)``: inside it, deletes behave as in autocommit.
+    """
+    connection = connections[alias]
+    return connection.in_atomic_block and not all(
+        getattr(block, "_from_testcase", False) for block in connection.atomic_blocks
+    )
+
+
+def after_commit(alias: str, func: Callable[[], Any]) -> None:
+    """Call ``func`` once the caller's transaction on ``alias`` commits; now outside one."""
+    if in_transaction(alias):
+        transaction.on_commit(func, using=alias, robust=True)
+    else:
+        func()

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
+
 from weakrel import journal
+from weakrel.background import CASCADE_LATER
 
 
 def relation_label(field) -> str:
@@ -121,6 +124,15 @@ def pending_cascades() -> list[tuple[str, Any]]:
     ]
 
 
+def in_background(entry: Any) -> bool:
+    """Whether the entry is the work of a CASCADE_LATER task (queued, running, or
+    left by a worker that stopped) rather than of a delete that did not finish."""
+    try:
+        return journal.relation_field(entry.relation).on_delete is CASCADE_LATER
+    except (LookupError, FieldDoesNotExist, ValueError):
+        return False
+
+
 def cascade_dict(alias: str, entry: Any) -> dict[str, Any]:
     """A pending cascade in ``weakrel_check --format=json`` (``pending_cascades``)."""
     return {
@@ -131,4 +143,5 @@ def cascade_dict(alias: str, entry: Any) -> dict[str, Any]:
         "keys": len(entry.keys),
         "created": entry.created.isoformat(),
         "last_error": entry.last_error,
+        "background": in_background(entry),
     }

@@ -42,7 +42,7 @@ from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_DEFAULT
 
 from weakrel.base import WeakRelationField
 from weakrel.conf import weakrel_settings
-from weakrel.deletion import PULL
+from weakrel.deletion import CASCADE_LATER, PULL
 from weakrel.routing import database_errors, db_for_read, filter_in
 from weakrel.scan_report import RelationFinding, ScanReport, pending_cascades, relation_label
 
@@ -125,7 +125,7 @@ def resolve_fix(field, fix: str) -> str | None:
         raise ScanError(f"Unknown fix {fix!r}; choose from {', '.join(FIXES)}.")
     if fix == "on-delete":
         on_delete = field.on_delete
-        if on_delete is CASCADE:
+        if on_delete in (CASCADE, CASCADE_LATER):
             return "delete"
         if on_delete is SET_NULL:
             fix = "null"

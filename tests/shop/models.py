@@ -244,3 +244,44 @@ class OrderProxy(Order):
 class OrderProxyProxy(OrderProxy):
     class Meta:
         proxy = True
+
+
+# Background cascades, on_delete=CASCADE_LATER (tests/test_cascade_later.py and
+# tests/worker_driver.py). An account's mailbox goes with it; its tickets and
+# subscriptions go in a task, the tickets' replies and attachments with them.
+class Account(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Mailbox(models.Model):
+    account = weakrel.WeakOneToOneField(Account, weakrel.CASCADE, related_name="mailbox")
+
+
+class Ticket(models.Model):
+    account = weakrel.WeakForeignKey(Account, weakrel.CASCADE_LATER, related_name="tickets")
+    subject = models.CharField(max_length=50, blank=True)
+
+
+class Reply(models.Model):
+    ticket = models.ForeignKey(Ticket, models.CASCADE, related_name="replies")
+
+
+class Attachment(models.Model):
+    ticket = weakrel.WeakForeignKey(Ticket, weakrel.CASCADE, related_name="attachments")
+
+
+class Subscription(models.Model):
+    """Deleted in a task, unless an invoice protects it: decided at the delete."""
+
+    account = weakrel.WeakForeignKey(Account, weakrel.CASCADE_LATER, related_name="subscriptions")
+
+
+class Invoice(models.Model):
+    subscription = weakrel.WeakForeignKey(Subscription, weakrel.PROTECT, related_name="invoices")
+
+
+class Tombstone(models.Model):
+    """Written for each deleted ticket by a receiver some tests connect, in the same
+    transaction: a batch that ran twice would leave two."""
+
+    ticket_id = models.BigIntegerField()

@@ -39,9 +39,10 @@ from django.utils.translation import gettext_lazy as _
 from weakrel import lookups, routing
 from weakrel.base import WeakRel, WeakRelationField
 from weakrel.conf import weakrel_settings
-from weakrel.deletion import WeakCollector, collector_hook, is_set, set_value
+from weakrel.deletion import CASCADE_LATER, WeakCollector, collector_hook
 from weakrel.enforcement import check_keys, loaded_keys
 from weakrel.keys import sorted_keys
+from weakrel.on_delete import is_set, set_value
 from weakrel.relations.foreign_key_descriptors import (
     CachedTarget,
     ForwardWeakDescriptor,
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
 
 
 _UNSET = object()
+ON_DELETE = (CASCADE, CASCADE_LATER, PROTECT, RESTRICT, SET_NULL, SET_DEFAULT, DO_NOTHING)
 
 
 class WeakForeignKey(WeakRelationField, models.Field):
@@ -70,7 +72,7 @@ class WeakForeignKey(WeakRelationField, models.Field):
     db_constraint = False
     migration_path = "weakrel.fields.WeakForeignKey"
     reverse_descriptor_class: type = ReverseWeakManyDescriptor
-    supported_on_delete = (CASCADE, PROTECT, RESTRICT, SET_NULL, SET_DEFAULT, DO_NOTHING)
+    supported_on_delete = ON_DELETE
     default_error_messages = {
         "invalid": _("%(model)s instance with %(field)s %(value)r does not exist."),
     }
@@ -352,18 +354,14 @@ class WeakForeignKey(WeakRelationField, models.Field):
         alias = collector.alias_for(self, targets)
         # One statement whatever the number of keys, read from rows: no conversion.
         dependents = lookups.filter_keys(self.model._base_manager.using(alias), self.attname, keys)
-        if self.on_delete is CASCADE:
-            collector.add_cascade(alias, dependents)
+        if self.on_delete in (CASCADE, CASCADE_LATER):
+            collector.add_cascade(alias, dependents, later=self.on_delete is CASCADE_LATER)
         elif self.on_delete is PROTECT:
             collector.add_protected(self, list(dependents))
         elif self.on_delete is RESTRICT:
             collector.add_restricted(alias, self, list(dependents))
-        elif self.on_delete is SET_NULL:
-            collector.add_field_update(alias, self, None, dependents)
-        elif self.on_delete is SET_DEFAULT:
-            collector.add_field_update(alias, self, self.get_default(), dependents)
-        elif is_set(self.on_delete):
-            collector.add_field_update(alias, self, set_value(self.on_delete), dependents)
+        elif self.on_delete in (SET_NULL, SET_DEFAULT) or is_set(self.on_delete):
+            collector.add_field_update(alias, self, set_value(self), dependents)
         else:
             raise ValueError(f"Unsupported on_delete for {self}: {self.on_delete!r}")
 

@@ -7,7 +7,7 @@ from django.db.models import ProtectedError, RestrictedError
 
 from weakrel.deletion import resume
 from weakrel.exceptions import RelatedDatabaseError
-from weakrel.scan_report import ScanReport, pending_cascades
+from weakrel.scan_report import ScanReport, in_background, pending_cascades
 from weakrel.scanner import FIXES, RelationScan, ScanError, weak_relations
 
 BAR_WIDTH = 30
@@ -196,8 +196,9 @@ class Command(BaseCommand):
 
 def describe_cascade(alias: str, entry) -> str:
     error = f"; last error: {entry.last_error}" if entry.last_error else ""
+    kind = "background cascade" if in_background(entry) else "cascade"
     return (
-        f"cascade #{entry.pk} in {alias!r}: on_delete of {entry.relation} in "
+        f"{kind} #{entry.pk} in {alias!r}: on_delete of {entry.relation} in "
         f"{entry.using!r} for {len(entry.keys)} deleted key(s), since "
         f"{entry.created:%Y-%m-%d %H:%M:%S}{error}"
     )

@@ -268,3 +268,55 @@ def test_set_writes_its_value_and_calls_a_callable():
         assert A.objects.get(pk=a.pk).setnull_id == keep.pk
     finally:
         field.on_delete = real
+
+
+# -- rows only weak relations depend on --------------------------------------------
+
+
+def deletes(context) -> list[str]:
+    """The DELETE statements of dependents (not the journal's)."""
+    return [
+        q["sql"]
+        for q in context.captured_queries
+        if q["sql"].startswith("DELETE") and "weakrel_pendingcascade" not in q["sql"]
+    ]
+
+
+@pytest.mark.parametrize("with_signal", [False, True], ids=["fast", "signal"])
+def test_rows_only_weak_relations_depend_on_go_in_one_statement(with_signal):
+    """Django deletes collected rows 100 keys at a time; pages, which only weak
+    relations depend on, go with one DELETE, unless a receiver needs them one by one."""
+    from django.db import connections
+    from django.db.models.signals import pre_delete
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.shop.models import Folder, Page, Revision
+
+    folder, other = Folder.objects.create(), Folder.objects.create()
+    pages = Page.objects.bulk_create([Page(folder_id=folder.pk) for _ in range(250)])
+    Page.objects.create(folder=other)
+    Revision.objects.bulk_create([Revision(page_id=page.pk) for page in pages for _ in (1, 2)])
+    seen = []
+
+    def receiver(instance, **kwargs):
+        seen.append(instance.pk)
+
+    if with_signal:
+        pre_delete.connect(receiver, sender=Page, weak=False)
+    try:
+        with (
+            CaptureQueriesContext(connections["orders"]) as orders,
+            CaptureQueriesContext(connections["third"]) as third,
+        ):
+            result = folder.delete()
+    finally:
+        pre_delete.disconnect(receiver, sender=Page)
+    assert result == (751, {"shop.Revision": 500, "shop.Page": 250, "shop.Folder": 1})
+    assert Page.objects.count() == 1 and Revision.objects.count() == 0
+    assert len(deletes(third)) == 1
+    if with_signal:
+        assert sorted(seen) == sorted(page.pk for page in pages)
+        assert len(deletes(orders)) == 3  # Django's batches of 100
+    else:
+        assert seen == []
+        assert len(deletes(orders)) == 1

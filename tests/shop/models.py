@@ -285,3 +285,16 @@ class Tombstone(models.Model):
     transaction: a batch that ran twice would leave two."""
 
     ticket_id = models.BigIntegerField()
+
+
+# Rows that only weak relations depend on: cascaded with one DELETE per table.
+class Folder(models.Model):
+    name = models.CharField(max_length=50, blank=True)
+
+
+class Page(models.Model):
+    folder = weakrel.WeakForeignKey(Folder, weakrel.CASCADE, related_name="pages")
+
+
+class Revision(models.Model):
+    page = weakrel.WeakForeignKey(Page, weakrel.CASCADE, related_name="revisions")

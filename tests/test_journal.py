@@ -248,3 +248,24 @@ def test_the_admin_lists_each_journal_read_only(admin):
     assert not response.context["has_change_permission"]
     assert admin.post(f"{url}{entry.pk}/delete/", {"post": "yes"}).status_code == 403
     assert admin.get(url + "add/").status_code == 403
+
+
+# -- weakrel.E012 --------------------------------------------------------------------
+
+
+class RefusesWeakrel:
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        return False if app_label == "weakrel" and db == "orders" else None
+
+
+def test_check_journal_routing_fires_where_the_router_refuses_the_journal(settings):
+    from django.core import checks
+
+    from weakrel.journal import check_journal_routing
+
+    assert check_journal_routing() == []
+    settings.DATABASE_ROUTERS = ["tests.test_journal.RefusesWeakrel", *settings.DATABASE_ROUTERS]
+    [error] = check_journal_routing()
+    assert error.id == "weakrel.E012"
+    assert "Database 'orders' holds targets of weak relations" in error.msg
+    assert "weakrel.E012" in [m.id for m in checks.run_checks()]

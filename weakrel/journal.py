@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
+from django.core import checks
 from django.db import connections, migrations, router, transaction
 
 from weakrel.base import model_label, reverse_sides
@@ -46,6 +47,24 @@ def holds_weak_targets(alias: str) -> bool:
         is not False
         for model in apps.get_models()
     )
+
+
+@checks.register(checks.Tags.models)
+def check_journal_routing(app_configs=None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A database that holds weak targets needs the journal's table: a delete there
+    writes its cascade's remaining work into it."""
+    return [
+        checks.Error(
+            f"Database {alias!r} holds targets of weak relations, but the database "
+            "routers do not let app 'weakrel' migrate there: deleting a target there "
+            "cannot write its cascade journal.",
+            hint="Return None (or True) from allow_migrate() for app_label 'weakrel'.",
+            id="weakrel.E012",
+        )
+        for alias in connections
+        if holds_weak_targets(alias)
+        and router.allow_migrate(alias, "weakrel", model_name="pendingcascade") is False
+    ]
 
 
 class CreateJournal(migrations.CreateModel):

@@ -6,6 +6,7 @@ reads the one chosen in the "database" filter (``default`` first).
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import admin
 from django.http import HttpRequest, QueryDict
 
@@ -71,5 +72,6 @@ class PendingCascadeAdmin(admin.ModelAdmin):
             return None
 
 
-if not admin.site.is_registered(PendingCascade):
+# Imported by the admin's autodiscover, and by projects that only use the mixins.
+if apps.is_installed("django.contrib.admin") and not admin.site.is_registered(PendingCascade):
     admin.site.register(PendingCascade, PendingCascadeAdmin)

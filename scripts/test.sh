@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Lint, then run the test suite on both database pairs. Extra arguments go to pytest:
+# Lint, then run the test suite on both database pairs with the main combination,
+# Python 3.11 and Django 5.2 (the project's .venv), then on SQLite with every other
+# supported Python and Django (noxfile.py). Extra arguments go to pytest:
 #
 #   ./scripts/test.sh
 #   ./scripts/test.sh -x -k prefetch
+#   WEAKREL_MATRIX=0 ./scripts/test.sh -x    # the main combination only
 #
 # WEAKREL_DB_PREFIX (default "weakrel") goes into every test database name; set it to
 # keep two checkouts that test against the same servers apart.
@@ -20,19 +23,37 @@ echo "==> ruff format --check ."
 ruff format --check .
 
 failed=()
+passed=()
+main="Python $(python -c 'import sys; print("%d.%d" % sys.version_info[:2])'), Django $(python -m django --version)"
 for pair in sqlite postgres-mariadb; do
     echo
     echo "=================================================================="
     echo "  pytest on WEAKREL_DB=$pair (WEAKREL_DB_PREFIX=${WEAKREL_DB_PREFIX:-weakrel})"
+    echo "  $main"
     echo "=================================================================="
-    if ! WEAKREL_DB="$pair" python -m pytest "$@"; then
-        failed+=("$pair")
+    if WEAKREL_DB="$pair" python -m pytest "$@"; then
+        passed+=("$pair ($main)")
+    else
+        failed+=("$pair ($main)")
     fi
 done
 
+if [ "${WEAKREL_MATRIX:-1}" != 0 ]; then
+    echo
+    echo "=================================================================="
+    echo "  nox: every other Python and Django on WEAKREL_DB=sqlite"
+    echo "=================================================================="
+    # Side by side, one session per CPU; each session's output shows when it ends.
+    if WEAKREL_DB=sqlite nox -t others -j auto -- "$@"; then
+        passed+=("sqlite (every other Python and Django in noxfile.py)")
+    else
+        failed+=("sqlite (a combination nox lists above as failed)")
+    fi
+fi
+
 echo
 if [ "${#failed[@]}" -gt 0 ]; then
-    echo "FAILED on: ${failed[*]}" >&2
+    printf 'FAILED on: %s\n' "${failed[@]}" >&2
     exit 1
 fi
-echo "Tests passed on sqlite and postgres-mariadb."
+printf 'Tests passed on %s\n' "${passed[@]}"

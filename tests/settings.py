@@ -3,6 +3,8 @@ from importlib.util import find_spec
 from tests.databases import database_settings
 
 SECRET_KEY = "weakrel-tests"
+# The admin tests log a superuser in; the default hasher spends a second per password.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 INSTALLED_APPS = [

@@ -8,6 +8,10 @@ from django.test.utils import isolate_apps
 import weakrel
 from tests.clinic.models import Physician
 
+# Django 6.1's system checks open every database (JSONField asks the backend whether
+# it supports JSON), so the tests that run all of them may use the databases.
+RUNS_ALL_CHECKS = pytest.mark.django_db(databases="__all__")
+
 
 def ids(model):
     return [error.id for error in model.check() if error.id.startswith("weakrel.")]
@@ -183,6 +187,7 @@ def test_references_many_reverse_name_clashes_with_a_field():
 # -- weakrel left out of INSTALLED_APPS (E008) --------------------------------------------
 
 
+@RUNS_ALL_CHECKS
 def test_weak_fields_report_weakrel_missing_from_installed_apps():
     from django.conf import settings
     from django.test import override_settings
@@ -220,17 +225,20 @@ def setting_ids(**weakrel_setting):
         return [(m.id, m.msg) for m in checks.run_checks() if m.id in SETTINGS_CHECKS]
 
 
+@RUNS_ALL_CHECKS
 def test_weakrel_setting_well_formed_is_quiet():
     assert setting_ids() == []
     assert setting_ids(WEAKREL={"MAX_INCLUDE_DEPTH": 5, "CHECK_UNCHANGED_KEYS": False}) == []
 
 
+@RUNS_ALL_CHECKS
 def test_weakrel_setting_not_a_dict():
     assert setting_ids(WEAKREL=["MAX_INCLUDE_DEPTH"]) == [
         ("weakrel.E009", "settings.WEAKREL must be a dict, not list.")
     ]
 
 
+@RUNS_ALL_CHECKS
 @pytest.mark.parametrize(
     "name, value, problem",
     [
@@ -246,6 +254,7 @@ def test_weakrel_setting_of_the_wrong_type(name, value, problem):
     ]
 
 
+@RUNS_ALL_CHECKS
 def test_weakrel_setting_unknown_key_is_a_warning_with_a_suggestion():
     from django.test import override_settings
 

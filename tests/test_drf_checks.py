@@ -16,6 +16,10 @@ from tests.shop.models import Customer, Order, OrderLine, Product
 from weakrel.rest_framework.checks import check_serializer, check_view, url_views
 from weakrel.rest_framework.include import resolve_includes
 
+# Django 6.1's system checks open every database (JSONField asks the backend whether
+# it supports JSON), so the tests that run all of them may use the databases.
+RUNS_ALL_CHECKS = pytest.mark.django_db(databases="__all__")
+
 MISDECLARED = override_settings(ROOT_URLCONF="tests.api.misdeclared")
 
 
@@ -148,6 +152,7 @@ def test_view_messages_name_the_fix():
 # -- the registered check walks the URLconf ----------------------------------------------
 
 
+@RUNS_ALL_CHECKS
 def test_the_suites_urlconf_is_clean():
     assert ids(checks.run_checks(tags=[checks.Tags.urls])) == []
     assert good_views.OrderViewSet in set(url_views())
@@ -174,6 +179,7 @@ def test_the_registered_check_finds_every_view_of_the_urlconf():
     ]
 
 
+@RUNS_ALL_CHECKS
 @MISDECLARED
 def test_manage_py_check_fails():
     with pytest.raises(SystemCheckError, match=r"weakrel\.E903"):

@@ -124,6 +124,9 @@ def test_more_keys_than_one_statement_may_bind(django_assert_num_queries):
         assert Order.objects.filter(customer__name="many").count() == 1
 
 
+# Django 6.1 deprecates select_related() without arguments; until it is gone, a bare
+# call must still leave weak keys out of the joins.
+@pytest.mark.filterwarnings(r"ignore:Calling select_related\(\) with no arguments is deprecated")
 def test_select_related_never_joins_a_weak_key(people):
     assert Order.objects.select_related().count() == 4
     assert len(list(Order.objects.select_related())) == 4

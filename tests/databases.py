@@ -6,7 +6,10 @@ relation in the suite crosses two different servers. WEAKREL_DB_PREFIX keeps the
 database names of two checkouts apart when both run their tests at once.
 """
 
+import json
 import os
+import subprocess
+import sys
 
 PAIRS = ("sqlite", "postgres-mariadb")
 ALIASES = ("default", "orders", "third")
@@ -67,3 +70,20 @@ def create_databases() -> None:
                     "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
                 )
         call_command("migrate", database=alias, run_syncdb=True, verbosity=0)
+
+
+def run_driver(module: str, *args: object, suffix: str, timeout: int, **env: str) -> dict:
+    """Run ``python -m <module> <args>`` in databases of its own (the prefix plus
+    ``suffix``), where its processes see each other's commits; return the JSON
+    document it prints. Its stderr is in the error when it fails."""
+    prefix = os.environ.get("WEAKREL_DB_PREFIX", "weakrel") + suffix
+    done = subprocess.run(
+        [sys.executable, "-m", module, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "WEAKREL_DB_PREFIX": prefix, **env},
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, f"{module} {args}: {done.stderr[-3000:]}"
+    return json.loads(done.stdout)

@@ -2,11 +2,9 @@
 ``db_worker`` process, on the pair under test (tests/worker_driver.py runs the
 scenarios in databases of its own, where a worker process can see the commits)."""
 
-import json
-import os
 import random
-import subprocess
-import sys
+
+from tests.databases import run_driver
 
 # As in tests/worker_driver.py, which this process does not import (its settings
 # are the worker's).
@@ -16,20 +14,8 @@ KILLED = 17
 
 def test_a_worker_process_runs_the_cascades_and_a_killed_one_resumes():
     seed = random.randrange(10**6)
-    env = {
-        **os.environ,
-        "WEAKREL_DB_PREFIX": os.environ.get("WEAKREL_DB_PREFIX", "weakrel") + "worker",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.worker_driver", str(seed)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=400,
-        check=False,
-    )
-    assert done.returncode == 0, f"seed {seed}: {done.stderr[-3000:]}"
-    results = {r["scenario"]: r for r in json.loads(done.stdout)["results"]}
+    report = run_driver("tests.worker_driver", seed, suffix="worker", timeout=400)
+    results = {r["scenario"]: r for r in report["results"]}
     assert list(results) == SCENARIOS
     assert {name: r["problems"] for name, r in results.items()} == {n: [] for n in SCENARIOS}
     for r in results.values():

@@ -107,5 +107,21 @@ def tests(session: nox.Session, django: str) -> None:
     extras = "test" if pair == "sqlite" else "test,postgres,mysql"
     with _one_install_at_a_time():
         session.install("-e", f".[{extras}]", f"Django~={django}.0")
-    session.run("python", "-m", "django", "--version")
-    session.run("python", "-m", "pytest", *session.posargs, env={"WEAKREL_DB": pair})
+    # The session runs the Python and Django it is named after, or it fails.
+    found = session.run(
+        "python",
+        "-c",
+        "import platform, django; print(platform.python_version(), django.get_version())",
+        silent=True,
+    )
+    python_version, django_version = found.split()
+    session.log(f"Python {python_version}, Django {django_version}")
+    if not (
+        python_version.startswith(f"{session.python}.") and django_version.startswith(f"{django}.")
+    ):
+        session.error(f"expected Python {session.python} and Django {django}")
+    # Sessions side by side on the same servers need databases of their own.
+    prefix = os.environ.get("WEAKREL_DB_PREFIX", "weakrel")
+    prefix = f"{prefix}_py{session.python.replace('.', '')}_dj{django.replace('.', '')}"
+    env = {"WEAKREL_DB": pair, "WEAKREL_DB_PREFIX": prefix}
+    session.run("python", "-m", "pytest", *session.posargs, env=env)

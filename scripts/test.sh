@@ -25,13 +25,27 @@ ruff format --check .
 failed=()
 passed=()
 main="Python $(python -c 'import sys; print("%d.%d" % sys.version_info[:2])'), Django $(python -m django --version)"
-for pair in sqlite postgres-mariadb; do
+# The two pairs side by side (one pytest process each, so one CPU each); each one's
+# output is shown whole when it ends.
+logs="$(mktemp -d)"
+trap 'rm -rf "$logs"' EXIT
+pids=()
+pairs=(sqlite postgres-mariadb)
+for pair in "${pairs[@]}"; do
+    WEAKREL_DB="$pair" python -m pytest "$@" >"$logs/$pair.log" 2>&1 &
+    pids+=($!)
+done
+for i in "${!pairs[@]}"; do
+    pair="${pairs[$i]}"
+    status=0
+    wait "${pids[$i]}" || status=$?
     echo
     echo "=================================================================="
     echo "  pytest on WEAKREL_DB=$pair (WEAKREL_DB_PREFIX=${WEAKREL_DB_PREFIX:-weakrel})"
     echo "  $main"
     echo "=================================================================="
-    if WEAKREL_DB="$pair" python -m pytest "$@"; then
+    cat "$logs/$pair.log"
+    if [ "$status" -eq 0 ]; then
         passed+=("$pair ($main)")
     else
         failed+=("$pair ($main)")

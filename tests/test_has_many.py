@@ -115,8 +115,11 @@ def test_direct_assignment_is_prohibited(ada):
 
 
 def test_unsaved_instance_cannot_use_the_manager():
-    with pytest.raises(ValueError, match="needs to have a value"):
+    message = "'Customer' instance needs to have a primary key value before this relationship"
+    with pytest.raises(ValueError, match=message):
         Customer(name="new").orders.all()
+    with pytest.raises(ValueError, match=message):
+        Customer(name="new").orders.count()
 
 
 def test_using_overrides_the_router(ada):

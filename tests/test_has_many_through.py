@@ -112,7 +112,12 @@ def test_add_checks_types_and_saved_instances(clinic):
         ann.patients.add(ben, through_defaults={"at": AT})
     with pytest.raises(ValueError, match="is None"):
         ann.patients.add(Patient(name="Unsaved"), through_defaults={"at": AT})
-    with pytest.raises(ValueError, match="needs to have a value"):
+    # Django's many-to-many wording.
+    message = (
+        r'"<Physician: New>" needs to have a value for field "id" '
+        "before this many-to-many relationship can be used."
+    )
+    with pytest.raises(ValueError, match=message):
         Physician(name="New").patients.all()
 
 

@@ -75,8 +75,10 @@ def test_a_lookup_takes_the_parent_row_of_a_child_target():
 
 
 def test_the_related_manager_of_an_unsaved_row_refuses_even_with_a_to_field_key():
-    from tests.shop.models import Product
+    from tests.shop.models import KeyHolder, Product
 
     product = Product(name="p", sku="SKU-NEW")  # its key (sku) is set, its pk is not
-    with pytest.raises(ValueError, match="needs to have a value for field"):
-        product.holders  # noqa: B018
+    assert product.holders.model is KeyHolder  # the manager exists, as Django's does
+    message = "'Product' instance needs to have a primary key value before this relationship"
+    with pytest.raises(ValueError, match=message):
+        product.holders.all()

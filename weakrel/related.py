@@ -270,12 +270,28 @@ class WeakRelatedManager:
 
     # -- reading ------------------------------------------------------------------
 
+    # Django's wording: "many-to-many relationship" for the many-to-many kinds.
+    relationship = "relationship"
+
     def _check_key(self) -> None:
         if self.key is None:
             raise ValueError(
                 f'"{self.instance!r}" needs to have a value for field "{self.key_name()}" '
-                "before this relationship can be used."
+                f"before this {self.relationship} can be used."
             )
+
+    def _check_saved(self, article: str = "this") -> None:
+        """Refuse an unsaved instance, even when its key (a ``to_field``) is set: as
+        Django's related managers, the wish is that the instance is in the database."""
+        if not self.instance._is_pk_set():
+            raise ValueError(
+                f"{type(self.instance).__name__!r} instance needs to have a primary key "
+                f"value before {article} {self.relationship} can be used."
+            )
+
+    def _check_readable(self) -> None:
+        """What reading the related rows requires (HasMany reads none for a None key)."""
+        self._check_key()
 
     def _db_for_write(self) -> str:
         return self._db or routing.db_for_write(self.model, instance=self.instance)
@@ -302,11 +318,12 @@ class WeakRelatedManager:
         return self._narrow(queryset)
 
     def get_queryset(self):
+        self._check_readable()
         try:
             return self.instance._prefetched_objects_cache[self.cache_name]
         except (AttributeError, KeyError):
-            self._check_key()
-            return self._narrow(super().get_queryset())
+            queryset = self._narrow(super().get_queryset())
+            return queryset if self.key is not None else queryset.none()
 
     def get_prefetch_querysets(self, instances, querysets=None):
         rows, rel_obj_attr = prefetch(

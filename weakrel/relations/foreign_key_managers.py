@@ -29,16 +29,10 @@ class HasManyManager(WeakRelatedManager):
     near_key: Callable[[Model], Any]
     instance_token: Callable[[Model], Any]
 
-    def __init__(self, instance: Model) -> None:
-        super().__init__(instance)
-        # As Django's: a saved row, not only a key, even when the key is a to_field.
-        # (Created for every instance a prefetch fills: the key is read once.)
-        pk = self.key if self.field.target_field.primary_key else instance.pk
-        if pk is None:
-            raise ValueError(
-                f'"{instance!r}" needs to have a value for field "{instance._meta.pk.attname}" '
-                "before this relationship can be used."
-            )
+    def _check_readable(self) -> None:
+        # As Django's reverse many-to-one manager: reading needs a saved instance;
+        # a None key (a nullable to_field) reads no rows, without a query.
+        self._check_saved()
 
     @classmethod
     def related_model(cls) -> type[Model]:

@@ -73,6 +73,14 @@ class ThroughManager(WeakRelatedManager):
     near: Any
     far: Any
     query_name: str
+    relationship = "many-to-many relationship"
+
+    def _check_key(self) -> None:
+        # As Django's many-to-many manager: unusable without a key and a saved
+        # instance. (Checked on use, not when the manager is made: full_clean()
+        # reads the field of an unsaved instance.)
+        super()._check_key()
+        self._check_saved(article="a")
 
     @classmethod
     def related_model(cls) -> type[models.Model]:

@@ -88,3 +88,17 @@ def test_filters_through_the_reverse_relation(twins, index, method):
         )
 
     assert texts(Label) == texts(NativeLabel)
+
+
+@pytest.mark.parametrize("model", [Label, NativeLabel], ids=lambda m: m.__name__)
+def test_an_unsaved_instance_has_a_manager_that_refuses_to_read(model):
+    label = model(text="new")
+    assert label.parcels.model.__name__.endswith("Parcel")  # made without a query
+    message = (
+        f"'{model.__name__}' instance needs to have a primary key value before this "
+        "relationship can be used."
+    )
+    with pytest.raises(ValueError, match=message):
+        label.parcels.all()
+    with pytest.raises(ValueError, match=message):
+        label.parcels.count()

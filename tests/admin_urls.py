@@ -4,7 +4,16 @@ from django.contrib import admin
 from django.urls import path
 
 from tests.clinic.models import Appointment, Patient, Physician, Referral
-from tests.shop.models import Customer, Order, OrderLine, Product, Profile, Region
+from tests.shop.models import (
+    Account,
+    Customer,
+    Order,
+    OrderLine,
+    Product,
+    Profile,
+    Region,
+    Subscription,
+)
 from weakrel.admin import (
     PendingCascadeAdmin,
     WeakModelAdmin,
@@ -80,6 +89,18 @@ class ReferralInline(WeakTabularInline):
 @admin.register(Physician, site=site)
 class PhysicianAdmin(WeakModelAdmin):
     inlines = [AppointmentInline, ReferralInline]
+
+
+class SubscriptionInline(WeakTabularInline):
+    """An invoice PROTECTs its subscription."""
+
+    model = Subscription
+    extra = 0
+
+
+@admin.register(Account, site=site)
+class AccountAdmin(WeakModelAdmin):
+    inlines = [SubscriptionInline]
 
 
 site.register(Region)

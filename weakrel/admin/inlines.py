@@ -96,6 +96,18 @@ class WeakInlineFormSet(BaseInlineFormSet):
         return forms_
 
 
+class CheckedKeysMixin:
+    """A weak key the form field has just read its target for is not read again by
+    the model's ``full_clean()``: one query per key column for a whole formset."""
+
+    def _get_validation_exclusions(self):
+        exclude = super()._get_validation_exclusions()
+        for name, field in self.fields.items():
+            if isinstance(field, WeakKeyField) and isinstance(self.cleaned_data.get(name), Model):
+                exclude.add(name)
+        return exclude
+
+
 class DeleteProtectedMixin:
     """A row whose delete ``PROTECT`` or ``RESTRICT`` would refuse is a form error."""
 
@@ -137,7 +149,8 @@ class WeakInlineMixin(WeakRelationFormMixin):
     def get_formset(self, request: HttpRequest, obj: Model | None = None, **kwargs: Any):
         """Django's ``InlineModelAdmin.get_formset()``, over a weak key to the parent."""
         if weak_key_to(self.parent_model, self.model, self.fk_name) is None:
-            return super().get_formset(request, obj, **kwargs)
+            form = type(self.form.__name__, (CheckedKeysMixin, kwargs.get("form", self.form)), {})
+            return super().get_formset(request, obj, **{**kwargs, "form": form})
         if "fields" in kwargs:
             fields = kwargs.pop("fields")
         else:
@@ -163,7 +176,7 @@ class WeakInlineMixin(WeakRelationFormMixin):
         can_change = self.has_change_permission(request, obj) if request else True
         can_add = self.has_add_permission(request, obj) if request else True
 
-        class DeleteProtectedModelForm(DeleteProtectedMixin, defaults["form"]):
+        class DeleteProtectedModelForm(DeleteProtectedMixin, CheckedKeysMixin, defaults["form"]):
             def has_changed(self) -> bool:
                 # As Django's: no edits the user may not make.
                 if not can_change and not self.instance._state.adding:

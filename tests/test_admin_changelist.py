@@ -118,3 +118,13 @@ def test_sorting_by_a_weak_key_sorts_by_the_key_and_says_so(admin, param, expect
     html = response.content.decode()
     assert "Customer (sorted by customer_id)" in html
     assert "sorted by customer_id" not in admin.get("/admin/shop/order/").content.decode()
+
+
+def test_filter_counts_through_a_weak_key(admin):
+    customers = page(3)
+    response = admin.get("/admin/shop/order/?_facets=1")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"{customers[0].name} (1)" in html
+    north = customers[0].region_id
+    assert f'href="?_facets=1&amp;customer__region_id__exact={north}"' in html

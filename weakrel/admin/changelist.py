@@ -101,7 +101,8 @@ class WeakKeyColumn:
         target = self.target(obj)
         if target is None:
             return format_html(
-                '<span class="weakrel-missing" title="No {} has this key.">{} (missing)</span>',
+                '<span class="weakrel-missing" style="color: var(--error-fg, #ba2121)" '
+                'title="No {} has this key.">{} (missing)</span>',
                 field.related_model._meta.verbose_name,
                 key,
             )

@@ -45,7 +45,7 @@ def orders_in_the_orders_database(customer):
     """(total, customer_id) of the orders, read with SQL from database "orders"."""
     with connections["orders"].cursor() as cursor:
         cursor.execute("SELECT total, customer_id FROM shop_order ORDER BY total")
-        return cursor.fetchall()
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def test_a_customers_orders_edited_inline(browser):

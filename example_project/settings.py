@@ -2,8 +2,22 @@
 
 Customers and products live in ``default``, orders, order lines and profiles in
 ``orders`` (see ``routers.py``). By default both are SQLite files next to
-``manage.py``; ``WEAKREL_DB=postgres-mariadb`` puts ``default`` on PostgreSQL and
-``orders`` on MariaDB, both at 127.0.0.1.
+``manage.py`` (or in ``WEAKREL_EXAMPLE_SQLITE_DIR``); ``WEAKREL_DB=postgres-mariadb``
+puts ``default`` on PostgreSQL and ``orders`` on MariaDB, at the servers these
+environment variables name (the test suite reads the same ones, tests/databases.py):
+
+=============================  ==========================
+``WEAKREL_PG_HOST``            ``127.0.0.1``
+``WEAKREL_PG_PORT``            ``5432``
+``WEAKREL_PG_USER``            ``postgres``
+``WEAKREL_PG_PASSWORD``        (empty)
+``WEAKREL_MARIADB_HOST``       ``127.0.0.1``
+``WEAKREL_MARIADB_PORT``       ``3306``
+``WEAKREL_MARIADB_USER``       ``root``
+``WEAKREL_MARIADB_PASSWORD``   (empty)
+``WEAKREL_EXAMPLE_PG_NAME``    ``weakrel_example_default``
+``WEAKREL_EXAMPLE_MARIADB_NAME``  ``weakrel_example_orders``
+=============================  ==========================
 """
 
 import os
@@ -72,22 +86,23 @@ def _databases(pair: str) -> dict:
             for alias in ("default", "orders")
         }
     if pair == "postgres-mariadb":
+        env = os.environ.get
         return {
             "default": {
                 "ENGINE": "django.db.backends.postgresql",
-                "NAME": "weakrel_example_default",
-                "HOST": "127.0.0.1",
-                "PORT": "5432",
-                "USER": "postgres",
-                "PASSWORD": "",
+                "NAME": env("WEAKREL_EXAMPLE_PG_NAME", "weakrel_example_default"),
+                "HOST": env("WEAKREL_PG_HOST", "127.0.0.1"),
+                "PORT": env("WEAKREL_PG_PORT", "5432"),
+                "USER": env("WEAKREL_PG_USER", "postgres"),
+                "PASSWORD": env("WEAKREL_PG_PASSWORD", ""),
             },
             "orders": {
                 "ENGINE": "django.db.backends.mysql",
-                "NAME": "weakrel_example_orders",
-                "HOST": "127.0.0.1",
-                "PORT": "3306",
-                "USER": "root",
-                "PASSWORD": "",
+                "NAME": env("WEAKREL_EXAMPLE_MARIADB_NAME", "weakrel_example_orders"),
+                "HOST": env("WEAKREL_MARIADB_HOST", "127.0.0.1"),
+                "PORT": env("WEAKREL_MARIADB_PORT", "3306"),
+                "USER": env("WEAKREL_MARIADB_USER", "root"),
+                "PASSWORD": env("WEAKREL_MARIADB_PASSWORD", ""),
                 "OPTIONS": {"charset": "utf8mb4"},
             },
         }

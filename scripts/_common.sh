@@ -26,3 +26,19 @@ ensure_mariadb_headers() {
         exit 1
     fi
 }
+
+# The browser tests drive Debian's headless Chromium; install it on Debian if missing.
+ensure_chromium() {
+    if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+        return
+    fi
+    if [ -f /etc/debian_version ] && command -v apt-get >/dev/null; then
+        echo "==> Installing chromium and chromium-driver (for the browser tests)"
+        apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+            chromium chromium-driver
+    else
+        echo "The browser tests need chromium and chromedriver (or: pytest -m 'not browser')." >&2
+        exit 1
+    fi
+}

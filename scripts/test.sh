@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 
 ensure_venv
 ensure_mariadb_headers
+ensure_chromium
 pip install -q -e '.[dev]'
 
 echo "==> ruff check ."

@@ -1,29 +1,64 @@
-"""An admin site over the core suite's models, for tests/test_admin.py."""
+"""An admin site over the core suite's models, for tests/test_admin*.py."""
 
 from django.contrib import admin
 from django.urls import path
 
-from tests.shop.models import Customer, Order, OrderLine, Product, Profile, Region
-from weakrel.admin import PendingCascadeAdmin, WeakModelAdmin, WeakTabularInline
+from tests.clinic.models import Appointment, Patient, Physician, Referral
+from tests.shop.models import (
+    Account,
+    Customer,
+    Order,
+    OrderLine,
+    Product,
+    Profile,
+    Region,
+    Subscription,
+)
+from weakrel.admin import (
+    PendingCascadeAdmin,
+    WeakModelAdmin,
+    WeakStackedInline,
+    WeakTabularInline,
+)
 from weakrel.models import PendingCascade
 
 site = admin.AdminSite(name="weakrel_test_admin")
 
 
 class OrderLineInline(WeakTabularInline):
+    """Over a native ForeignKey; the rows' products are weak keys."""
+
     model = OrderLine
+    extra = 0
+
+
+class OrderInline(WeakTabularInline):
+    """HasMany: the customer's orders, in database "orders"."""
+
+    model = Order
+    extra = 0
+    fields = ["total"]
+
+
+class ProfileInline(WeakStackedInline):
+    """HasOne: the customer's profile, in database "third"."""
+
+    model = Profile
     extra = 0
 
 
 @admin.register(Order, site=site)
 class OrderAdmin(WeakModelAdmin):
     list_display = ["id", "customer", "total"]
+    list_filter = ["customer", "customer__name", "customer__region"]
+    search_fields = ["customer__name"]
     inlines = [OrderLineInline]
 
 
 @admin.register(Customer, site=site)
 class CustomerAdmin(WeakModelAdmin):
     list_display = ["id", "name", "region"]
+    inlines = [OrderInline, ProfileInline]
 
 
 @admin.register(Profile, site=site)
@@ -36,7 +71,40 @@ class ProductAdmin(WeakModelAdmin):
     list_display = ["id", "name", "sku"]
 
 
+class AppointmentInline(WeakTabularInline):
+    """The through rows of Physician.patients (HasManyThrough), in database "orders"."""
+
+    model = Appointment
+    extra = 0
+
+
+class ReferralInline(WeakTabularInline):
+    """Two weak keys to Physician: fk_name chooses."""
+
+    model = Referral
+    fk_name = "referrer"
+    extra = 0
+
+
+@admin.register(Physician, site=site)
+class PhysicianAdmin(WeakModelAdmin):
+    inlines = [AppointmentInline, ReferralInline]
+
+
+class SubscriptionInline(WeakTabularInline):
+    """An invoice PROTECTs its subscription."""
+
+    model = Subscription
+    extra = 0
+
+
+@admin.register(Account, site=site)
+class AccountAdmin(WeakModelAdmin):
+    inlines = [SubscriptionInline]
+
+
 site.register(Region)
+site.register(Patient)
 
 site.register(PendingCascade, PendingCascadeAdmin)
 

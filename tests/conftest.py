@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connections
 
 
@@ -26,3 +27,27 @@ def _servers_reachable(django_db_blocker):
                     f"{settings.get('HOST')}:{settings.get('PORT')}) is unreachable: {exc}",
                     returncode=3,
                 )
+
+
+# The admin tests (tests/test_admin*.py, tests/admin_urls.py).
+
+
+@pytest.fixture
+def admin_urls(settings):
+    """The admin site of tests/admin_urls.py at /admin/."""
+    settings.ROOT_URLCONF = "tests.admin_urls"
+
+
+@pytest.fixture
+def admin(client, admin_urls):
+    """A client logged in as a superuser, on tests/admin_urls.py."""
+    user = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def customer():
+    from tests.shop.models import Customer
+
+    return Customer.objects.create(name="Ada")

@@ -96,7 +96,10 @@ INSTALLED_APPS += [
     "django.contrib.admin",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # The live server of the browser tests serves the admin's CSS and JavaScript.
+    "django.contrib.staticfiles",
 ]
+STATIC_URL = "static/"
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -1,22 +1,33 @@
+"""The clinic in the admin: a physician's appointments (the through rows of
+Physician.patients, in database "orders") edited on the physician's page."""
+
 from django.contrib import admin
 
 from example_project.clinic.models import Appointment, Patient, Physician
+from weakrel.admin import WeakModelAdmin, WeakTabularInline
+
+
+class AppointmentInline(WeakTabularInline):
+    model = Appointment
+    extra = 0
 
 
 @admin.register(Physician)
-class PhysicianAdmin(admin.ModelAdmin):
+class PhysicianAdmin(WeakModelAdmin):
     list_display = ["name"]
     search_fields = ["name"]
+    inlines = [AppointmentInline]
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(WeakModelAdmin):
     list_display = ["name"]
     search_fields = ["name"]
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
-    # The weak keys are edited as raw keys: the targets live in another database.
-    list_display = ["__str__", "physician_id", "patient_id", "at"]
-    list_filter = ["at"]
+class AppointmentAdmin(WeakModelAdmin):
+    # Links to the physician and the patient, which live in another database.
+    list_display = ["__str__", "physician", "patient", "at"]
+    list_filter = ["physician", "at"]
+    search_fields = ["patient__name"]

@@ -13,6 +13,8 @@ import weakrel
 class Customer(models.Model):
     name = models.CharField(max_length=100)
     email = models.EmailField(unique=True)
+    # Two letters (ISO 3166); the admin filters orders by it (customer__country).
+    country = models.CharField(max_length=2, blank=True, default="")
 
     class Meta:
         ordering = ["name"]
@@ -54,7 +56,8 @@ class OrderLine(models.Model):
         ordering = ["id"]
 
     def __str__(self):
-        return f"{self.quantity} x product {self.product_id}"
+        # Reads the product from "default" unless it was prefetched (the admin does).
+        return f"{self.quantity} x {self.product.name}"
 
 
 class Profile(models.Model):

@@ -2,31 +2,48 @@
 
 ::
 
-    from weakrel.admin import WeakModelAdmin
+    from weakrel.admin import WeakModelAdmin, WeakTabularInline
+
+    class OrderInline(WeakTabularInline):    # Order.customer is a weak key
+        model = Order
+
+    @admin.register(Customer)
+    class CustomerAdmin(WeakModelAdmin):
+        inlines = [OrderInline]
 
     @admin.register(Order)
     class OrderAdmin(WeakModelAdmin):
-        list_display = ["id", "customer"]
+        list_display = ["id", "customer"]   # a link to the customer
+        list_filter = ["customer", "customer__country"]
+        search_fields = ["customer__name"]
 """
 
+from weakrel.admin.changelist import (
+    WeakAllValuesFieldListFilter,
+    WeakChangeList,
+    WeakKeyColumn,
+    WeakRelatedFieldListFilter,
+)
 from weakrel.admin.forms import WeakKeyField
+from weakrel.admin.inlines import WeakInlineFormSet, WeakStackedInline, WeakTabularInline
 from weakrel.admin.journal import PendingCascadeAdmin
 from weakrel.admin.options import (
-    WeakChangeList,
     WeakModelAdmin,
     WeakRelationAdminMixin,
     WeakRelationFormMixin,
-    WeakStackedInline,
-    WeakTabularInline,
     weak_deleted_objects,
 )
 from weakrel.admin.widgets import WeakRawIdWidget
 
 __all__ = [
     "PendingCascadeAdmin",
+    "WeakAllValuesFieldListFilter",
     "WeakChangeList",
+    "WeakInlineFormSet",
+    "WeakKeyColumn",
     "WeakKeyField",
     "WeakModelAdmin",
+    "WeakRelatedFieldListFilter",
     "WeakRawIdWidget",
     "WeakRelationAdminMixin",
     "WeakRelationFormMixin",

@@ -31,6 +31,9 @@ class WeakKeyField(forms.Field):
     def __init__(self, model_field: WeakForeignKey, *, using: str | None = None, **kwargs: Any):
         self.model_field = model_field
         self.using = using
+        # Targets read already, by key (None: no such row); an inline formset fills it
+        # for all its rows with one query (weakrel.admin.inlines.preload_targets).
+        self.known: dict[Any, Model | None] | None = None
         super().__init__(**kwargs)
 
     def _params(self, value: Any) -> dict[str, Any]:
@@ -65,6 +68,10 @@ class WeakKeyField(forms.Field):
             return None
         field = self.model_field
         try:
+            if self.known is not None and key in self.known:
+                if self.known[key] is None:
+                    raise field.related_model.DoesNotExist
+                return self.known[key]
             return field.target_queryset(using=self.using).get(**{field.target_field.attname: key})
         except field.related_model.DoesNotExist:
             if not field.enforce:

@@ -3,9 +3,12 @@
 * Change forms edit a weak key through :class:`~weakrel.admin.widgets.WeakRawIdWidget`
   and :class:`~weakrel.admin.forms.WeakKeyField`: a typed key, looked up in the
   target's own database, never a ``<select>`` of the whole target table.
-* The changelist prefetches the weak relations named in ``list_display``, so
-  ``list_display = ["id", "customer"]`` costs one query per page for the customers
-  rather than one per row.
+* The changelist shows a weak key in ``list_display`` as a link to its target (a
+  dangling key as "missing"), prefetched: ``list_display = ["id", "customer"]`` costs
+  one query per page for the customers rather than one per row; ``list_filter`` and
+  ``search_fields`` follow weak keys (:mod:`weakrel.admin.changelist`).
+* Inlines edit the rows of another database (:mod:`weakrel.admin.inlines`); the
+  change view writes each database in its own transaction (:meth:`changeform_view`).
 * The delete confirmation lists what weakrel's collector would delete in the other
   databases and refuses (like Django's for ``PROTECT``) when a weak ``PROTECT`` or
   ``RESTRICT`` relation blocks the delete; the delete itself is the model's or the
@@ -14,12 +17,13 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.utils import quote
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist
+from django.db import router, transaction
 from django.db.models import Model, ProtectedError, RestrictedError
 from django.db.models.deletion import Collector
 from django.http import HttpRequest
@@ -28,38 +32,12 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 
 from weakrel import routing
+from weakrel.admin.changelist import WeakChangeList, weak_columns
+from weakrel.admin.checks import WeakModelAdminChecks
 from weakrel.admin.forms import WeakKeyField
 from weakrel.admin.widgets import WeakRawIdWidget
 from weakrel.base import reverse_sides
 from weakrel.relations.foreign_key import WeakForeignKey
-
-
-def weak_list_display_names(model: type[Model], list_display) -> list[str]:
-    """The names in ``list_display`` that are weak keys of ``model`` (``customer``).
-
-    Reverse accessors (``profile``) are not columns: Django's admin checks refuse
-    reverse relations in ``list_display`` (admin.E109), weak or not.
-    """
-    names = []
-    for name in list_display:
-        if not isinstance(name, str):
-            continue
-        try:
-            field = model._meta.get_field(name)
-        except FieldDoesNotExist:
-            continue
-        if isinstance(field, WeakForeignKey):
-            names.append(name)
-    return names
-
-
-class WeakChangeList(ChangeList):
-    """A changelist that prefetches the weak relations shown in its columns."""
-
-    def apply_select_related(self, qs):
-        qs = super().apply_select_related(qs)
-        names = weak_list_display_names(self.model, self.list_display)
-        return qs.prefetch_related(*names) if names else qs
 
 
 class WeakRelationFormMixin:
@@ -87,8 +65,40 @@ class WeakRelationFormMixin:
 class WeakRelationAdminMixin(WeakRelationFormMixin):
     """Mix into a ``ModelAdmin`` whose model has weak relations, or is the target of some."""
 
+    checks_class = WeakModelAdminChecks
+
     def get_changelist(self, request: HttpRequest, **kwargs: Any):
         return WeakChangeList
+
+    def get_list_display(self, request: HttpRequest):
+        """Weak keys become links to their targets (:class:`WeakKeyColumn`)."""
+        return weak_columns(self, super().get_list_display(request))
+
+    def get_sortable_by(self, request: HttpRequest):
+        return weak_columns(self, super().get_sortable_by(request))
+
+    def changeform_view(
+        self, request: HttpRequest, object_id=None, form_url="", extra_context=None
+    ):
+        """Django's view, with a transaction on each database the inlines write.
+
+        Django's opens one on the parent's database. The inlines' databases are opened
+        around it, as weakrel's deletion opens them: nothing is written before every
+        transaction is open, an error anywhere rolls every database back, and the
+        parent's database commits first, the others after it.
+        """
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        root = router.db_for_write(self.model)
+        others = []
+        for inline in self.inlines:
+            alias = routing.db_for_write(inline.model)
+            if alias != root and alias not in others:
+                others.append(alias)
+        with ExitStack() as stack:
+            for alias in reversed(others):
+                stack.enter_context(transaction.atomic(using=alias))
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def to_field_allowed(self, request: HttpRequest, to_field: str) -> bool:
         """Also allow the popup to return a ``to_field`` that a weak key refers to."""
@@ -121,14 +131,6 @@ class WeakRelationAdminMixin(WeakRelationFormMixin):
 
 class WeakModelAdmin(WeakRelationAdminMixin, admin.ModelAdmin):
     pass
-
-
-class WeakTabularInline(WeakRelationFormMixin, admin.TabularInline):
-    """A tabular inline (over a native ``ForeignKey``) whose rows have weak keys."""
-
-
-class WeakStackedInline(WeakRelationFormMixin, admin.StackedInline):
-    """A stacked inline (over a native ``ForeignKey``) whose rows have weak keys."""
 
 
 def _admin_label(obj: Model, request: HttpRequest, admin_site, perms_needed: set) -> str:

@@ -35,6 +35,8 @@ class WeakRawIdWidget(ForeignKeyRawIdWidget):
         using: str | None = None,
     ) -> None:
         self.field = field
+        # Targets read already, by key (see WeakKeyField.known).
+        self.known: dict[Any, Any] | None = None
         super().__init__(field.remote_field, admin_site, attrs=attrs, using=using)
 
     def get_context(self, name, value, attrs):
@@ -78,7 +80,13 @@ class WeakRawIdWidget(ForeignKeyRawIdWidget):
         field = self.field
         try:
             key = field.to_python(value)
-            obj = field.target_queryset(using=self.db).get(**{field.target_field.attname: key})
+            if self.known is not None and key in self.known:
+                obj = self.known[key]
+                if obj is None:
+                    return "", ""
+            else:
+                queryset = field.target_queryset(using=self.db)
+                obj = queryset.get(**{field.target_field.attname: key})
         except (ValueError, TypeError, ValidationError, field.related_model.DoesNotExist):
             return "", ""
         opts = obj._meta

@@ -2,9 +2,11 @@
 and blog."""
 
 import random
+import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -26,6 +28,7 @@ FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken
 PHYSICIANS = {"Dr Ann": ["Bo", "Cy"], "Dr Ben": ["Cy", "Di"], "Dr Cal": []}
 TAGS = ["django", "python", "sql"]
 ARTICLES = {"ORM tips": ["sql", "django"], "Pythonic Django": ["python", "django"], "Notes": []}
+COUNTRIES = ["GB", "US", "NL", "DE", "FR"]
 LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson"]
 
 
@@ -33,13 +36,17 @@ class Command(BaseCommand):
     help = (
         "Create demo customers, products, physicians, patients and articles (database "
         "'default') and orders, order lines, profiles, appointments and tags (database "
-        "'orders'). Running it again adds nothing."
+        "'orders'), and the admin user 'admin' with a printed password. Running it again "
+        "adds nothing."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=20, help="How many customers.")
+        parser.add_argument(
+            "--no-admin", action="store_true", help="Do not create the admin user 'admin'."
+        )
 
-    def handle(self, *args, customers: int, **options):
+    def handle(self, *args, customers: int, no_admin: bool = False, **options):
         products = [
             Product.objects.get_or_create(
                 sku=sku, defaults={"name": name, "price": Decimal(price)}
@@ -50,7 +57,8 @@ class Command(BaseCommand):
         for i in range(customers):
             name = f"{FIRST[i % len(FIRST)]} {LAST[i % len(LAST)]}"
             customer, new = Customer.objects.get_or_create(
-                email=f"customer{i + 1}@example.com", defaults={"name": name}
+                email=f"customer{i + 1}@example.com",
+                defaults={"name": name, "country": COUNTRIES[i % len(COUNTRIES)]},
             )
             created["customers"] += new
             if i % 3 != 2:
@@ -84,6 +92,21 @@ class Command(BaseCommand):
         )
         self.seed_clinic()
         self.seed_blog()
+        if not no_admin:
+            self.create_admin()
+
+    def create_admin(self):
+        """The superuser "admin", once, with a random password printed here."""
+        users = get_user_model().objects
+        if users.filter(username="admin").exists():
+            self.stdout.write(
+                "admin: user 'admin' exists (python manage.py changepassword admin sets "
+                "a new password)."
+            )
+            return
+        password = secrets.token_urlsafe(12)
+        users.create_superuser("admin", "admin@example.com", password)
+        self.stdout.write(self.style.SUCCESS(f"admin: user 'admin' created, password: {password}"))
 
     def seed_clinic(self):
         first = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.get_fixed_timezone(0))

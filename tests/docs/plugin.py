@@ -59,6 +59,7 @@ def shell_namespace() -> dict:
 
     namespace = {model.__name__: model for model in apps.get_models()}
     namespace.update(
+        __name__="__main__",
         BASE_DIR=settings.BASE_DIR,
         CaptureQueriesContext=CaptureQueriesContext,
         Count=Count,

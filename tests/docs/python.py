@@ -58,9 +58,7 @@ def _model_base(node: ast.ClassDef, namespace: dict) -> bool:
 
 
 def _real_model(name: str) -> type[models.Model]:
-    found = [
-        model for label in EXAMPLE_APPS for model in apps.get_app_config(label).get_models()
-    ]
+    found = [model for label in EXAMPLE_APPS for model in apps.get_app_config(label).get_models()]
     for model in found:
         if model.__name__ == name:
             return model

@@ -3,7 +3,6 @@ project's, on test databases named after WEAKREL_DB and WEAKREL_DB_PREFIX like t
 suite's own (tests/databases.py)."""
 
 from example_project.settings import *  # noqa: F403
-
 from tests.databases import database_settings
 
 DATABASES = {

@@ -10,8 +10,9 @@ project are the ones run here:
   the command (``DJANGO_SUPERUSER_PASSWORD=...``);
 * ``python manage.py runserver``: nothing, since the test Client below stands in for
   the server;
-* ``curl [-s] [-X METHOD] [-H HEADER] [-d DATA] URL``: Django's test ``Client``, which
-  serves the request as ``runserver`` would (the host is checked against
+* ``curl [-s] [-i] [-w '%{http_code}'] [-X METHOD] [-H HEADER] [-d DATA] URL``:
+  Django's test ``Client``, which serves the request as ``runserver`` would (the
+  host is checked against
   ``ALLOWED_HOSTS``); ``$(...)`` is expanded by bash first;
 * ``... | grep PATTERN`` keeps the matching lines;
 * ``echo $?``: the exit status of the command before.
@@ -113,7 +114,7 @@ def manage(args: list[str]) -> Result:
 
 def curl(args: list[str]) -> Result:
     """The curl options the docs use, served by the test Client."""
-    method, headers, data, url, include = None, {}, None, None, False
+    method, headers, data, url, include, write_out = None, {}, None, None, False, ""
     words = iter(args)
     for word in words:
         if word == "-s":
@@ -125,6 +126,8 @@ def curl(args: list[str]) -> Result:
         elif word == "-H":
             name, _, value = next(words).partition(":")
             headers[name.strip()] = value.strip()
+        elif word == "-w":
+            write_out = next(words)
         elif word in ("-d", "--data"):
             data = next(words)
         elif word.startswith("-"):
@@ -149,6 +152,8 @@ def curl(args: list[str]) -> Result:
         head = [f"HTTP/1.1 {response.status_code} {response.reason_phrase}"]
         head += [f"{name}: {value}" for name, value in response.items()]
         body = "\n".join(head) + "\n\n" + body
+    # -w: what curl writes after the body; only the status code is supported.
+    body += write_out.replace("%{http_code}", str(response.status_code)).replace("\\n", "\n")
     return Result(body, 0)
 
 

@@ -22,6 +22,8 @@ echo "==> ruff check ."
 ruff check .
 echo "==> ruff format --check ."
 ruff format --check .
+echo "==> mkdocs build --strict"
+mkdocs build --strict --quiet --site-dir "$(mktemp -d)"
 
 failed=()
 passed=()

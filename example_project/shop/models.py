@@ -40,6 +40,9 @@ class Order(models.Model):
     total = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     created = models.DateTimeField(auto_now_add=True)
 
+    # bulk_create(), bulk_update() and update() check customer keys as save() does.
+    objects = weakrel.WeakManager()
+
     class Meta:
         ordering = ["id"]
 

@@ -29,6 +29,7 @@ PHYSICIANS = {"Dr Ann": ["Bo", "Cy"], "Dr Ben": ["Cy", "Di"], "Dr Cal": []}
 TAGS = ["django", "python", "sql"]
 ARTICLES = {"ORM tips": ["sql", "django"], "Pythonic Django": ["python", "django"], "Notes": []}
 COUNTRIES = ["GB", "US", "NL", "DE", "FR"]
+OPENED = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.get_fixed_timezone(0))
 LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson"]
 
 
@@ -79,7 +80,9 @@ class Command(BaseCommand):
                     total += product.price * quantity
                     created["lines"] += 1
                 order.total = total
-                order.save(update_fields=["total"])
+                # A fixed time instead of now(), so the docs show what the API prints.
+                order.created = OPENED + timedelta(hours=Order.objects.count())
+                order.save(update_fields=["total", "created"])
                 created["orders"] += 1
         self.stdout.write(
             self.style.SUCCESS(

@@ -162,3 +162,30 @@ def test_check_references_checks_a_batch_per_type(article, product):
     with count_queries() as counts, pytest.raises(weakrel.DanglingReferenceError):
         weakrel.check_references(rows)
     assert counts == {"default": 1, "orders": 0, "third": 1}
+
+
+def test_makemigrations_round_trips_the_columns_and_the_index():
+    from django.db.migrations import operations
+    from django.db.migrations.autodetector import MigrationAutodetector
+    from django.db.migrations.graph import MigrationGraph
+    from django.db.migrations.questioner import MigrationQuestioner
+    from django.db.migrations.state import ModelState, ProjectState
+    from django.db.migrations.writer import MigrationWriter
+
+    state = ModelState.from_model(Comment)
+    assert list(state.fields) == ["id", "text", "target_type", "target_id"]
+    assert [index.fields for index in state.options["indexes"]] == [["target_type", "target_id"]]
+    create = operations.CreateModel(
+        state.name, list(state.fields.items()), options=state.options, bases=state.bases
+    )
+    source, imports = MigrationWriter.serialize(create)
+    assert "WeakGenericForeignKey" not in source  # a private field: never migrated
+    namespace = {}
+    exec("\n".join(sorted({*imports, "from django.db import migrations"})), namespace)
+    rebuilt = ProjectState()
+    eval(source, namespace).state_forwards("blog", rebuilt)
+    current = ProjectState()
+    current.add_model(state)
+    questioner = MigrationQuestioner(specified_apps={"blog"}, dry_run=True)
+    changes = MigrationAutodetector(rebuilt, current, questioner).changes(MigrationGraph())
+    assert changes == {}

@@ -173,6 +173,8 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
                 name=f"{cls._meta.model_name[:14]}_{digest}_wrg",
             )
             cls._meta.indexes = [*cls._meta.indexes, index]
+            # What makemigrations reads the model's options from.
+            cls._meta.original_attrs["indexes"] = cls._meta.indexes
         self.targets = [GenericTarget(self, to) for to in self.to]
         for target in self.targets:
             cls.add_to_class(GenericTarget.query_name(target.remote_field.model), target)

@@ -114,6 +114,10 @@ class GenericTarget(ManagerValuedField, WeakRelationField, models.Field):
         """What the type column holds for this type: the model's label in lower case."""
         return model_label(self.remote_field.model)
 
+    def contribute_to_class(self, cls, name, private_only=True, **kwargs):
+        # Always private: never a column, a form field or a migrated field.
+        super().contribute_to_class(cls, name, private_only=True, **kwargs)
+
     def get_attname(self) -> str:
         return f"_weakrel_generic_{self.name}"
 

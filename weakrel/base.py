@@ -417,9 +417,7 @@ def weak_fields(model: type[models.Model]) -> list[WeakRelationField]:
     parents: the weak relations with a column, and the column-less fields that manage
     key columns of their own (``holds_weak_keys``, as ``WeakGenericForeignKey``)."""
     fields = [f for f in model._meta.concrete_fields if isinstance(f, WeakRelationField)]
-    return fields + [
-        f for f in model._meta.private_fields if getattr(f, "holds_weak_keys", False)
-    ]
+    return fields + [f for f in model._meta.private_fields if getattr(f, "holds_weak_keys", False)]
 
 
 def reverse_sides(model: type[models.Model]) -> list[ReverseSide]:

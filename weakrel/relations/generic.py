@@ -219,7 +219,8 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
                     model = target.related_model
                     if isinstance(model, str):
                         continue
-                    if (model._meta.concrete_model is concrete) if exact else isinstance(obj, model):
+                    same = model._meta.concrete_model is concrete
+                    if same if exact else isinstance(obj, model):
                         return target
         raise ValueError(
             f'Cannot use "{obj!r}" for "{self.model.__name__}.{self.name}": it must be an '
@@ -264,7 +265,8 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
         if instance is None:
             return self
         cached = self.get_cached_value(instance, _MISSING)
-        if cached is not _MISSING and self._matches(cached, instance):
+        # As Django's GenericForeignKey: None cached (a filtered prefetch) stays None.
+        if cached is None or (cached is not _MISSING and self._matches(cached, instance)):
             return cached
         label, stored = self.pair(instance)
         obj = None

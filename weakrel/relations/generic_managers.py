@@ -40,7 +40,10 @@ class GenericHasManyManager(WeakRelatedManager):
 
     def core_filters(self) -> dict[str, Any]:
         generic = self.field.generic
-        return {generic.type_attname: self.field.label, generic.id_attname: generic.stored(self.key)}
+        return {
+            generic.type_attname: self.field.label,
+            generic.id_attname: generic.stored(self.key),
+        }
 
     def _narrow(self, queryset):
         queryset = super()._narrow(queryset)

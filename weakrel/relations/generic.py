@@ -36,7 +36,6 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
-from django.apps import apps
 from django.core import checks, exceptions
 from django.db import models
 from django.db.backends.utils import names_digest
@@ -47,11 +46,12 @@ from django.utils.translation import gettext_lazy as _
 
 from weakrel import routing
 from weakrel.inheritance import is_inherited
-from weakrel.keys import sorted_keys
-from weakrel.relations.generic_checks import generic_checks
+from weakrel.relations.generic_checks import generic_checks as run_checks
+from weakrel.relations.generic_checks import pair_index
 from weakrel.relations.generic_lookups import TargetIn, TargetIsNull
+from weakrel.relations.generic_managers import prefetch_targets
 from weakrel.relations.generic_targets import GenericTarget
-from weakrel.routing import database_errors, filter_in
+from weakrel.routing import database_errors
 
 ON_DELETE = (CASCADE, PROTECT, RESTRICT, SET_NULL, DO_NOTHING)
 _MISSING = object()
@@ -72,6 +72,8 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
     remote_field = None
     # Read by weakrel.base.weak_fields: save() checks the pair this field manages.
     holds_weak_keys = True
+    # Read by generic_checks.check_generic_keys, which runs check() for it.
+    generic_checks = True
     supported_on_delete = ON_DELETE
     description = _("Weak generic reference (a model label and a key)")
     default_error_messages = {
@@ -166,7 +168,7 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
         if self.id_field is None:
             column = models.CharField(max_length=ID_LENGTH, null=self.null, blank=self.blank)
             cls.add_to_class(self.id_name, column)
-        if self.index_pair and self.pair_index(cls) is None:
+        if self.index_pair and pair_index(self, cls) is None:
             digest = names_digest(cls._meta.db_table, self.type_name, self.id_name, length=8)
             index = models.Index(
                 fields=[self.type_name, self.id_name],
@@ -179,20 +181,10 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
         for target in self.targets:
             cls.add_to_class(GenericTarget.query_name(target.remote_field.model), target)
 
-    def pair_index(self, cls) -> models.Index | None:
-        """An index whose first columns are the pair (type first, or key first)."""
-        pairs = ([self.type_name, self.id_name], [self.id_name, self.type_name])
-        for index in cls._meta.indexes:
-            if list(index.fields[:2]) in pairs:
-                return index
-        for fields in cls._meta.unique_together:
-            if list(fields[:2]) in pairs:
-                return fields
-        return None
-
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
-        kwargs = {"to": [_label(model) for model in self.to], "on_delete": self.on_delete}
+        to = [model if isinstance(model, str) else model._meta.label for model in self.to]
+        kwargs = {"to": to, "on_delete": self.on_delete}
         for attr in ("related_name", "related_query_name", "type_field", "id_field"):
             if getattr(self, attr) is not None:
                 kwargs[attr] = getattr(self, attr)
@@ -312,32 +304,10 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
         """One query per target model that occurs, each in its own database; a
         queryset given (``Prefetch``, Django's ``GenericPrefetch``) for a model is used
         for its rows, its own ``prefetch_related()`` included."""
-        custom = {queryset.model: queryset for queryset in querysets or ()}
-        wanted: dict[GenericTarget, set] = defaultdict(set)
-        for instance in instances:
-            token = self._instance_token(instance)
-            if token is not None:
-                wanted[token[0]].add(token[1])
-        rows: list[models.Model] = []
-        for target, keys in wanted.items():
-            model = target.related_model
-            queryset = custom.get(model, model._base_manager.all())
-            if queryset._db is None:
-                queryset = queryset.using(routing.db_for_read(model, instance=instances[0]))
-            with database_errors(queryset.db, f"reading {model._meta.label}"):
-                rows.extend(filter_in(queryset, target.key_field.attname, sorted_keys(keys)))
-
-        def rel_obj_attr(obj):
-            target = self.target_for_instance(obj)
-            return target.label, target.key_of(obj)
-
-        def instance_attr(instance):
-            token = self._instance_token(instance)
-            return None if token is None else (token[0].label, token[1])
-
+        rows, rel_obj_attr, instance_attr = prefetch_targets(self, instances, querysets)
         return rows, rel_obj_attr, instance_attr, True, self.cache_name, False
 
-    def _instance_token(self, instance) -> tuple[GenericTarget, Any] | None:
+    def instance_token(self, instance) -> tuple[GenericTarget, Any] | None:
         label, stored = self.pair(instance)
         if label is None or stored is None:
             return None
@@ -468,24 +438,4 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
     # -- checks ---------------------------------------------------------------------
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
-        return generic_checks(self)
-
-
-def _label(model: type[models.Model] | str) -> str:
-    return model if isinstance(model, str) else model._meta.label
-
-
-@checks.register(checks.Tags.models)
-def check_generic_keys(app_configs=None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """Run the checks of every ``WeakGenericForeignKey`` (a private field: Django
-    checks only those with a column)."""
-    if app_configs is None:
-        model_list = apps.get_models()
-    else:
-        model_list = [m for config in app_configs for m in config.get_models()]
-    errors: list[checks.CheckMessage] = []
-    for model in model_list:
-        for field in model._meta.private_fields:
-            if isinstance(field, WeakGenericForeignKey) and not is_inherited(field):
-                errors.extend(field.check())
-    return errors
+        return run_checks(self)

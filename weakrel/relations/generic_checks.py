@@ -17,9 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.core import checks, exceptions
 from django.db import models
 from django.db.models import SET_NULL
+
+from weakrel.inheritance import is_inherited
 
 # How long a key of each kind is as text, at most.
 TEXT_LENGTHS = {"UUIDField": 36, "BigIntegerField": 20, "IntegerField": 11}
@@ -148,8 +151,20 @@ def _check_key_fits(field) -> list[checks.CheckMessage]:
     return errors
 
 
+def pair_index(field, cls) -> Any:
+    """An index (or ``unique_together``) whose first columns are the pair."""
+    pairs = ([field.type_name, field.id_name], [field.id_name, field.type_name])
+    for index in cls._meta.indexes:
+        if list(index.fields[:2]) in pairs:
+            return index
+    for fields in cls._meta.unique_together:
+        if list(fields[:2]) in pairs:
+            return fields
+    return None
+
+
 def _check_index(field: Any) -> list[checks.CheckMessage]:
-    if field.pair_index(field.model) is not None:
+    if pair_index(field, field.model) is not None:
         return []
     return [
         checks.Warning(
@@ -160,3 +175,19 @@ def _check_index(field: Any) -> list[checks.CheckMessage]:
             id="weakrel.W201",
         )
     ]
+
+
+@checks.register(checks.Tags.models)
+def check_generic_keys(app_configs=None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Run the checks of every ``WeakGenericForeignKey``: a private field, which
+    Django does not check (only the fields with a column)."""
+    if app_configs is None:
+        model_list = apps.get_models()
+    else:
+        model_list = [m for config in app_configs for m in config.get_models()]
+    errors: list[checks.CheckMessage] = []
+    for model in model_list:
+        for field in model._meta.private_fields:
+            if getattr(field, "generic_checks", False) and not is_inherited(field):
+                errors.extend(field.check())
+    return errors

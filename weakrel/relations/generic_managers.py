@@ -5,19 +5,56 @@
 :class:`GenericHasManyManager` reads over the source's database, narrowed by type and
 key, prefetches (one query per level) and links; :class:`NullableGenericHasManyManager`
 also unlinks (``remove()``, ``clear()``), which only a nullable pair allows.
+:func:`prefetch_targets` is the forward prefetch, ``prefetch_related("target")``.
 :class:`GenericReverseDescriptor` hands them out. Async twins (``acreate``, ...) come
 from the core's related manager.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Model
 
+from weakrel import routing
+from weakrel.keys import sorted_keys
 from weakrel.related import RelatedManagerDescriptor, WeakRelatedManager
 from weakrel.reverse import ReverseSide
+from weakrel.routing import database_errors, filter_in
+
+
+def prefetch_targets(generic, instances: list[Model], querysets=None):
+    """``prefetch_related("target")``: ``(rows, rel_obj_attr, instance_attr)``.
+
+    One query per target model that occurs among ``instances``, each in that model's
+    database; a queryset given for a model is used for its rows.
+    """
+    custom = {queryset.model: queryset for queryset in querysets or ()}
+    wanted: dict[Any, set] = defaultdict(set)
+    for instance in instances:
+        token = generic.instance_token(instance)
+        if token is not None:
+            wanted[token[0]].add(token[1])
+    rows: list[Model] = []
+    for target, keys in wanted.items():
+        model = target.related_model
+        queryset = custom.get(model, model._base_manager.all())
+        if queryset._db is None:
+            queryset = queryset.using(routing.db_for_read(model, instance=instances[0]))
+        with database_errors(queryset.db, f"reading {model._meta.label}"):
+            rows.extend(filter_in(queryset, target.key_field.attname, sorted_keys(keys)))
+
+    def rel_obj_attr(obj: Model) -> tuple[str, Any]:
+        target = generic.target_for_instance(obj)
+        return target.label, target.key_of(obj)
+
+    def instance_attr(instance: Model) -> tuple[str, Any] | None:
+        token = generic.instance_token(instance)
+        return None if token is None else (token[0].label, token[1])
+
+    return rows, rel_obj_attr, instance_attr
 
 
 class GenericHasManyManager(WeakRelatedManager):

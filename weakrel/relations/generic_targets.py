@@ -233,8 +233,10 @@ class GenericTarget(ManagerValuedField, WeakRelationField, models.Field):
         elif on_delete is RESTRICT:
             collector.add_restricted(alias, generic, list(dependents))
         elif on_delete is SET_NULL:
-            collector.add_field_update(alias, generic.type_column, None, dependents)
-            collector.add_field_update(alias, generic.id_column, None, dependents)
+            # Read once: the second update must not look for rows the first changed.
+            rows = list(dependents.only("pk"))
+            collector.add_field_update(alias, generic.type_column, None, rows)
+            collector.add_field_update(alias, generic.id_column, None, rows)
         else:
             raise ValueError(f"Unsupported on_delete for {generic}: {on_delete!r}")
 

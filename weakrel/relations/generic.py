@@ -50,6 +50,7 @@ from weakrel.relations.generic_checks import generic_checks as run_checks
 from weakrel.relations.generic_checks import pair_index
 from weakrel.relations.generic_lookups import TargetIn, TargetIsNull
 from weakrel.relations.generic_managers import prefetch_targets
+from weakrel.relations.generic_scan import existing_pairs, scan_keys
 from weakrel.relations.generic_targets import GenericTarget
 from weakrel.routing import database_errors
 
@@ -419,6 +420,14 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
             return True
         db = routing.db_for_read(target.related_model, instance=instance)
         return bool(target.target_key.existing([key], db))
+
+    # -- weakrel_check -------------------------------------------------------------
+
+    def scan_keys(self, value: tuple[Any, Any]) -> list[str]:
+        return scan_keys(self, value)
+
+    def existing_pairs(self, pairs: set[str]) -> set[str]:
+        return existing_pairs(self, pairs)
 
     # -- lookups --------------------------------------------------------------------
 

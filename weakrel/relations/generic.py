@@ -33,10 +33,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
-from django.core import checks, exceptions
+from django.core import checks
 from django.db import models
 from django.db.backends.utils import names_digest
 from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_NULL
@@ -48,6 +48,7 @@ from weakrel import routing
 from weakrel.inheritance import is_inherited
 from weakrel.relations.generic_checks import generic_checks as run_checks
 from weakrel.relations.generic_checks import pair_index
+from weakrel.relations.generic_clean import validate_pair
 from weakrel.relations.generic_lookups import TargetIn, TargetIsNull
 from weakrel.relations.generic_managers import prefetch_targets
 from weakrel.relations.generic_scan import existing_pairs, scan_keys
@@ -140,13 +141,26 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
     def id_attname(self) -> str:
         return self.id_column.attname
 
-    @property
+    @cached_property
     def type_column(self) -> models.Field:
         return self.model._meta.get_field(self.type_name)
 
-    @property
+    @cached_property
     def id_column(self) -> models.Field:
         return self.model._meta.get_field(self.id_name)
+
+    @cached_property
+    def integer_ids(self) -> bool:
+        return isinstance(self.id_column, models.IntegerField)
+
+    @cached_property
+    def _by_label(self) -> dict[str, GenericTarget]:
+        # Read for every row of a prefetch: worked out once, after the models load.
+        return {target.label: target for target in self.targets}
+
+    @cached_property
+    def _by_model(self) -> dict[type[models.Model], GenericTarget]:
+        return {target.related_model._meta.concrete_model: target for target in self.targets}
 
     @property
     def from_fields(self) -> tuple[str]:
@@ -195,9 +209,9 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
 
     def target_for_label(self, label: str | None, *, instance=None) -> GenericTarget:
         """The target type a type column's value names; ``ValueError`` for another."""
-        for target in self.targets:
-            if target.label == (label or "").lower():
-                return target
+        target = self._by_label.get((label or "").lower())
+        if target is not None:
+            return target
         raise ValueError(
             f"{self.model.__name__}.{self.name}: {label!r} is not one of the models it "
             f"may point at ({', '.join(t.label for t in self.targets)})."
@@ -207,6 +221,8 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
         """The target type of ``obj``; ``ValueError`` for an instance of another model."""
         if isinstance(obj, models.Model):
             concrete = obj._meta.concrete_model
+            if concrete in self._by_model:
+                return self._by_model[concrete]
             for exact in (True, False):
                 for target in self.targets:
                     model = target.related_model
@@ -225,14 +241,19 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
         column of the user's holds."""
         if key is None:
             return None
-        if isinstance(self.id_column, models.IntegerField):
+        if self.integer_ids:
             return int(key)
         return str(key)
+
+    @cached_property
+    def _attnames(self) -> tuple[str, str]:
+        return self.type_column.attname, self.id_column.attname
 
     def pair(self, instance: models.Model) -> tuple[str | None, Any]:
         """The (type, stored key) of ``instance``; an empty string, a text column's
         default, counts as none."""
-        label, stored = getattr(instance, self.type_attname), getattr(instance, self.id_attname)
+        type_attname, id_attname = self._attnames
+        label, stored = getattr(instance, type_attname), getattr(instance, id_attname)
         return (label or None), (None if stored == "" else stored)
 
     def pair_of(self, obj: models.Model) -> tuple[str, Any]:
@@ -387,39 +408,7 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
 
     def clean(self, value: Any, model_instance: models.Model) -> None:
         """``full_clean()``: the pair names an allowed type and an existing row."""
-        label, stored = self.pair(model_instance)
-        if label is None and stored is None:
-            return None
-        params = {"field": self.name, "value": label}
-        if label is None or stored is None:
-            raise exceptions.ValidationError(
-                self.error_messages["incomplete"], code="incomplete", params=params
-            )
-        try:
-            target = self.target_for_label(label)
-        except ValueError:
-            raise exceptions.ValidationError(
-                self.error_messages["invalid_type"], code="invalid_type", params=params
-            ) from None
-        key = target.key_from_stored(stored)
-        if self.enforce and not self._exists(target, key, model_instance):
-            raise exceptions.ValidationError(
-                self.error_messages["invalid"],
-                code="invalid",
-                params={
-                    "model": target.related_model._meta.verbose_name,
-                    "field": target.key_field.name,
-                    "value": key,
-                },
-            )
-        return None
-
-    def _exists(self, target: GenericTarget, key: Any, instance: models.Model) -> bool:
-        cached = self.get_cached_value(instance, None)
-        if cached is not None and not cached._state.adding and self._matches(cached, instance):
-            return True
-        db = routing.db_for_read(target.related_model, instance=instance)
-        return bool(target.target_key.existing([key], db))
+        validate_pair(self, model_instance)
 
     # -- weakrel_check -------------------------------------------------------------
 

@@ -33,8 +33,11 @@ def prefetch_targets(generic, instances: list[Model], querysets=None):
     """
     custom = {queryset.model: queryset for queryset in querysets or ()}
     wanted: dict[Any, set] = defaultdict(set)
+    # Each instance's (type label, key), worked out once: Django asks again below.
+    tokens: dict[int, tuple[str, Any] | None] = {}
     for instance in instances:
         token = generic.instance_token(instance)
+        tokens[id(instance)] = None if token is None else (token[0].label, token[1])
         if token is not None:
             wanted[token[0]].add(token[1])
     rows: list[Model] = []
@@ -51,8 +54,7 @@ def prefetch_targets(generic, instances: list[Model], querysets=None):
         return target.label, target.key_of(obj)
 
     def instance_attr(instance: Model) -> tuple[str, Any] | None:
-        token = generic.instance_token(instance)
-        return None if token is None else (token[0].label, token[1])
+        return tokens[id(instance)]
 
     return rows, rel_obj_attr, instance_attr
 

@@ -109,9 +109,10 @@ class GenericTarget(ManagerValuedField, WeakRelationField, models.Field):
         """The name one type is filtered by: its model's name in lower case."""
         return model_label(to).rpartition(".")[2]
 
-    @property
+    @cached_property
     def label(self) -> str:
-        """What the type column holds for this type: the model's label in lower case."""
+        """What the type column holds for this type: the model's label in lower case
+        (the same before and after the model is resolved)."""
         return model_label(self.remote_field.model)
 
     def contribute_to_class(self, cls, name, private_only=True, **kwargs):

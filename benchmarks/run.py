@@ -16,6 +16,8 @@ database) and the same nested serializers without prefetching (N+1).
 versus Django's own cascade in one database (benchmarks/cascade.py).
 "filter": Order.objects.filter(customer__name__startswith=...) through a weak key versus a
 native join in one database.
+"polymorphic": prefetching a WeakGenericForeignKey over 2 target types versus a plain
+WeakForeignKey (benchmarks/polymorphic.py).
 
 Not a test: figures vary with the machine. docs/performance.md records a run.
 """
@@ -38,6 +40,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 
 import cascade  # noqa: E402
+import polymorphic  # noqa: E402
 
 PRODUCTS = 50
 
@@ -341,6 +344,7 @@ def main() -> None:
     parser.add_argument("--check-rows", type=int, nargs="+", default=[200_000])
     parser.add_argument("--page-sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--cascade-sizes", type=int, nargs="+", default=[100, 1000, 10000])
+    parser.add_argument("--comment-sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--naive-max", type=int, default=10000, help="skip N+1 above this N")
     args = parser.parse_args()
@@ -471,6 +475,13 @@ def main() -> None:
         cascade.TITLE,
         cascade.HEADER,
         cascade.cascade_rows(seed, args.cascade_sizes, args.runs, Counter),
+    )
+
+    seed(PRODUCTS)
+    table(
+        polymorphic.TITLE,
+        polymorphic.HEADER,
+        polymorphic.polymorphic_rows(args.comment_sizes, args.runs, measure),
     )
 
 

@@ -7,6 +7,7 @@ ROUTES = {
     "shop.profile": "orders",
     "clinic.appointment": "orders",
     "blog.tag": "orders",
+    "blog.comment": "orders",
 }
 
 

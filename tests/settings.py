@@ -75,6 +75,12 @@ WEAKREL_TEST_ROUTES = {
     "blog.pinboard": "default",
     "blog.photo": "third",
     "blog.gallery": "orders",
+    "blog.comment": "orders",
+    "blog.flag": "third",
+    "blog.pin": "default",
+    "blog.like": "orders",
+    "blog.sighting": "third",
+    "blog.legacynote": "orders",
 }
 # Background cascades (on_delete=CASCADE_LATER): Django's tasks framework, or its
 # backport on Django 5.2. The suite runs tasks at once; tests/worker_driver.py runs

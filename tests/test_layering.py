@@ -36,7 +36,7 @@ CORE = (
     "background",
     "enforcement",
 )
-RELATION_MODULES = ("foreign_key", "many_to_many", "references")
+RELATION_MODULES = ("foreign_key", "generic", "many_to_many", "references")
 RELATIONS = "weakrel.relations"
 # Packages that sit on top of everything, and the package's public facade.
 NOT_CORE = (

@@ -506,6 +506,9 @@ def test_references_many_labels(tags):
         "blog.Pinboard.ignored",
         "blog.Pinboard.repeated",
         "blog.Gallery.photos",
+        # The generic keys (tests/test_generic_scan.py).
+        *(f"blog.{name}.target" for name in ("Comment", "Flag", "Pin", "Like", "Sighting")),
+        "blog.LegacyNote.target",
     }
     assert [f.relation for f in scan("blog.Article.tags_ids")] == ["blog.Article.tags"]
 

@@ -16,6 +16,7 @@ from weakrel.enforcement import check_references
 from weakrel.exceptions import DanglingReferenceError, RelatedDatabaseError
 from weakrel.query import WeakManager, WeakQuerySet
 from weakrel.relations.foreign_key import WeakForeignKey, WeakOneToOneField
+from weakrel.relations.generic import WeakGenericForeignKey
 from weakrel.relations.many_to_many import WeakManyToManyField
 from weakrel.relations.references import WeakReferencesMany
 from weakrel.scan_report import RelationFinding, ScanReport
@@ -38,6 +39,7 @@ __all__ = [
     "ScanError",
     "ScanReport",
     "WeakForeignKey",
+    "WeakGenericForeignKey",
     "WeakManager",
     "WeakManyToManyField",
     "WeakOneToOneField",

@@ -413,8 +413,11 @@ def _resolve_related(model, *related, field: WeakRelationField) -> None:
 
 
 def weak_fields(model: type[models.Model]) -> list[WeakRelationField]:
-    """The weak relation fields with a column, declared on ``model`` and its parents."""
-    return [f for f in model._meta.concrete_fields if isinstance(f, WeakRelationField)]
+    """The weak fields whose keys ``save()`` checks, declared on ``model`` and its
+    parents: the weak relations with a column, and the column-less fields that manage
+    key columns of their own (``holds_weak_keys``, as ``WeakGenericForeignKey``)."""
+    fields = [f for f in model._meta.concrete_fields if isinstance(f, WeakRelationField)]
+    return fields + [f for f in model._meta.private_fields if getattr(f, "holds_weak_keys", False)]
 
 
 def reverse_sides(model: type[models.Model]) -> list[ReverseSide]:

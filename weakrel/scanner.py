@@ -43,6 +43,7 @@ from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_DEFAULT
 from weakrel.base import WeakRelationField
 from weakrel.conf import weakrel_settings
 from weakrel.deletion import CASCADE_LATER, PULL
+from weakrel.inheritance import is_inherited
 from weakrel.routing import database_errors, db_for_read, filter_in
 from weakrel.scan_report import RelationFinding, ScanReport, pending_cascades, relation_label
 
@@ -66,6 +67,12 @@ def is_weak_relation(field) -> bool:
     return isinstance(field, WeakRelationField) and field.concrete
 
 
+def is_generic_key(field) -> bool:
+    """A field over a type and a key column (``WeakGenericForeignKey``), scanned by
+    :class:`GenericScan`."""
+    return callable(getattr(field, "existing_pairs", None)) and not is_inherited(field)
+
+
 def holds_list(field) -> bool:
     return callable(getattr(field, "pull_keys", None))
 
@@ -79,8 +86,8 @@ def weak_relations(*labels: str) -> list:
     everything = [
         field
         for model in apps.get_models()
-        for field in model._meta.concrete_fields
-        if is_weak_relation(field)
+        for field in [*model._meta.concrete_fields, *model._meta.private_fields]
+        if is_weak_relation(field) or is_generic_key(field)
     ]
     if not labels:
         return everything
@@ -179,26 +186,34 @@ class RelationScan:
     def source_queryset(self):
         return self.field.model._base_manager.using(self.source_alias)
 
+    def columns(self) -> list[str]:
+        """The columns a row's keys are read from (the first is NULL when it has none)."""
+        return [self.field.attname]
+
     def total(self) -> int:
         """Rows holding a key, for a progress bar (one ``COUNT``)."""
-        queryset = self.source_queryset().filter(**{f"{self.field.attname}__isnull": False})
+        queryset = self.source_queryset().filter(**{f"{self.columns()[0]}__isnull": False})
         with database_errors(self.source_alias, f"counting {self.finding.relation}"):
             return queryset.count()
 
     def rows(self) -> Iterator[list[tuple[Any, Any]]]:
-        """``(pk, value)`` batches of the rows that hold a key, in primary key order."""
-        attname = self.field.attname
+        """``(pk, value)`` batches of the rows that hold a key, in primary key order
+        (``value`` a tuple when the keys are read from several columns)."""
+        columns = self.columns()
         queryset = (
             self.source_queryset()
-            .filter(**{f"{attname}__isnull": False})
+            .filter(**{f"{columns[0]}__isnull": False})
             .order_by("pk")
-            .values_list("pk", attname)
+            .values_list("pk", *columns)
         )
         last = None
         while True:
             page = queryset if last is None else queryset.filter(pk__gt=last)
             with database_errors(self.source_alias, f"reading {self.finding.relation}"):
-                batch = list(page[: self.batch_size])
+                batch = [
+                    (row[0], row[1] if len(row) == 2 else row[1:])
+                    for row in page[: self.batch_size]
+                ]
             if not batch:
                 return
             yield batch
@@ -303,6 +318,50 @@ class RelationScan:
             return self.field.pull_keys(queryset, missing)
 
 
+class GenericScan(RelationScan):
+    """Scans a generic key: a row is an orphan when its pair names no row, or a type
+    the field no longer allows (its sample key then says so). Each batch costs one
+    ``IN`` query per type, in that type's database (the field's ``existing_pairs``)."""
+
+    def __init__(self, field, *, batch_size=None, fix=None, dry_run=False) -> None:
+        self.field = field
+        self.batch_size = batch_size or weakrel_settings.CHECK_BATCH_SIZE
+        self.repair = resolve_fix(field, fix) if fix else None
+        self.source_alias = db_for_read(field.model)
+        aliases = sorted({db_for_read(target.related_model) for target in field.targets})
+        self.finding = RelationFinding(
+            field, self.source_alias, ", ".join(aliases), fix=self.repair, dry_run=dry_run
+        )
+        self.dry_run = dry_run
+
+    def columns(self) -> list[str]:
+        return [self.field.type_attname, self.field.id_attname]
+
+    def existing(self, keys: set) -> set:
+        with database_errors(self.finding.target_alias, f"checking {self.finding.relation}"):
+            return self.field.existing_pairs(keys)
+
+    def apply(self, repair: str, pks: list, missing: set) -> int:
+        missing = missing - self.existing(missing)
+        if not missing:
+            return 0
+        queryset = self.source_queryset().filter(pk__in=pks)
+        rows = queryset.values_list("pk", *self.columns())
+        held = [pk for pk, *pair in rows if set(self.field.scan_keys(tuple(pair))) & missing]
+        queryset = self.source_queryset().filter(pk__in=held)
+        if self.dry_run:
+            return len(held)
+        return _REPAIRS[repair](self, queryset, missing)
+
+    def _update(self, queryset, value: Any) -> int:
+        with transaction.atomic(using=self.source_alias):
+            return queryset.update(**dict.fromkeys(self.columns(), value))
+
+
+def scan_class(field) -> type[RelationScan]:
+    return GenericScan if is_generic_key(field) else RelationScan
+
+
 _REPAIRS: dict[str, Callable[[RelationScan, Any, set], int]] = {
     "delete": RelationScan._delete,
     "null": RelationScan._null,
@@ -344,7 +403,7 @@ def scan(
     """
     started = time.monotonic()
     fields = weak_relations(*labels)
-    scans = [RelationScan(f, batch_size=batch_size, fix=fix, dry_run=dry_run) for f in fields]
+    scans = [scan_class(f)(f, batch_size=batch_size, fix=fix, dry_run=dry_run) for f in fields]
     findings = [relation_scan.run() for relation_scan in scans]
     # A full scan (no relation named) also reports the journals' pending work.
     cascades = [] if labels else pending_cascades()

@@ -41,3 +41,13 @@ class NLine(models.Model):
     order = models.ForeignKey(NOrder, models.CASCADE, related_name="lines")
     product = models.ForeignKey(NProduct, models.PROTECT, related_name="lines")
     quantity = models.IntegerField()
+
+
+class WComment(models.Model):  # database "orders": a generic key to two types
+    target = weakrel.WeakGenericForeignKey(
+        to=[WCustomer, WProduct], on_delete=weakrel.CASCADE, related_name="comments"
+    )
+
+
+class WNote(models.Model):  # database "orders": the same rows' plain weak key
+    customer = weakrel.WeakForeignKey(WCustomer, weakrel.CASCADE, related_name="notes")

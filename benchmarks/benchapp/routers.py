@@ -1,4 +1,11 @@
-ROUTES = {"wcustomer": "default", "wproduct": "default", "worder": "orders", "wline": "orders"}
+ROUTES = {
+    "wcustomer": "default",
+    "wproduct": "default",
+    "worder": "orders",
+    "wline": "orders",
+    "wcomment": "orders",
+    "wnote": "orders",
+}
 
 
 class BenchRouter:

@@ -24,3 +24,19 @@ class Article(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class Comment(models.Model):
+    """Polymorphic BelongsTo: a comment (``orders``) on an article or on a product
+    (both ``default``). Columns ``target_type`` ("blog.article") and ``target_id``."""
+
+    text = models.TextField()
+    target = weakrel.WeakGenericForeignKey(
+        to=[Article, "shop.Product"], on_delete=weakrel.CASCADE, related_name="comments"
+    )
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.text

@@ -43,3 +43,56 @@ class Photo(models.Model):
 class Gallery(models.Model):
     title = models.CharField(max_length=50, blank=True)
     photos = weakrel.WeakReferencesMany(Photo, related_name="galleries")
+
+
+# Polymorphic: WeakGenericForeignKey. Comment points at an article (default) or a
+# product (third) from orders; one model per on_delete option besides.
+class Comment(models.Model):
+    text = models.TextField(blank=True)
+    target = weakrel.WeakGenericForeignKey(
+        to=["blog.Article", "shop.Product"], on_delete=weakrel.CASCADE, related_name="comments"
+    )
+
+    class Meta:
+        ordering = ["pk"]
+
+
+class Flag(models.Model):
+    target = weakrel.WeakGenericForeignKey(
+        to=[Article, Photo], on_delete=weakrel.PROTECT, related_name="flags"
+    )
+
+
+class Pin(models.Model):
+    target = weakrel.WeakGenericForeignKey(
+        to=[Article, "shop.Product"], on_delete=weakrel.RESTRICT, related_name="pins"
+    )
+
+
+class Like(models.Model):
+    target = weakrel.WeakGenericForeignKey(
+        to=[Article, Photo], on_delete=weakrel.SET_NULL, null=True, related_name="likes"
+    )
+
+
+class Sighting(models.Model):
+    target = weakrel.WeakGenericForeignKey(
+        to=[Article, "shop.Product"], on_delete=weakrel.DO_NOTHING, related_name="sightings"
+    )
+
+
+class LegacyNote(models.Model):
+    """A converted GenericForeignKey table: its own columns, an integer id column."""
+
+    object_type = models.CharField(max_length=100)
+    object_id = models.PositiveIntegerField()
+    target = weakrel.WeakGenericForeignKey(
+        to=[Article],
+        on_delete=weakrel.CASCADE,
+        type_field="object_type",
+        id_field="object_id",
+        related_name="legacy_notes",
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["object_type", "object_id"], name="legacy_note_pair")]

@@ -8,7 +8,7 @@ from django.db.models import ProtectedError, RestrictedError
 from weakrel.deletion import resume
 from weakrel.exceptions import RelatedDatabaseError
 from weakrel.scan_report import ScanReport, in_background, pending_cascades
-from weakrel.scanner import FIXES, RelationScan, ScanError, weak_relations
+from weakrel.scanner import FIXES, ScanError, scan_class, weak_relations
 
 BAR_WIDTH = 30
 VERBS = {"delete": "deleted", "null": "set to NULL", "default": "set to default", "pull": "pulled"}
@@ -74,7 +74,7 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be a positive integer.", returncode=2)
         try:
             scans = [
-                RelationScan(field, batch_size=batch_size, fix=fix, dry_run=dry_run)
+                scan_class(field)(field, batch_size=batch_size, fix=fix, dry_run=dry_run)
                 for field in weak_relations(*labels)
             ]
         except ScanError as exc:

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from example_project.blog.models import Article, Tag
+from example_project.blog.models import Article, Comment, Tag
 from example_project.clinic.models import Appointment, Patient, Physician
 from example_project.shop.models import Customer, Order, OrderLine, Product, Profile
 
@@ -133,9 +133,14 @@ class Command(BaseCommand):
             Article.objects.get_or_create(
                 title=title, defaults={"tags": [tags[name] for name in names]}
             )
+        if not Comment.objects.exists():
+            articles = list(Article.objects.order_by("pk")[:2])
+            products = list(Product.objects.order_by("pk")[:2])
+            for n, target in enumerate([articles[0], products[0], articles[0], products[1]]):
+                Comment.objects.create(text=f"Comment {n + 1} on {target}", target=target)
         self.stdout.write(
             self.style.SUCCESS(
                 f"blog: {Article.objects.count()} articles (default), "
-                f"{Tag.objects.count()} tags (orders)."
+                f"{Tag.objects.count()} tags, {Comment.objects.count()} comments (orders)."
             )
         )

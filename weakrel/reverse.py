@@ -43,7 +43,7 @@ class ManagerValuedField:
         def __contains__(self, value: Any) -> bool:
             return True
 
-    empty_values = _Everything()
+    empty_values: Any = _Everything()
 
     def contribute_to_class(self, cls, name, private_only=False, **kwargs):
         super().contribute_to_class(cls, name, private_only=private_only, **kwargs)

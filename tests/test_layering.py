@@ -46,7 +46,13 @@ NOT_CORE = (
     "weakrel.forms",
     "weakrel.tasks",
 )
-FACADES = ("weakrel", "weakrel.fields", "weakrel.through", "weakrel.references")
+FACADES = (
+    "weakrel",
+    "weakrel.fields",
+    "weakrel.through",
+    "weakrel.references",
+    "weakrel.managers",
+)
 
 
 def module_files() -> dict[str, Path]:

@@ -37,6 +37,7 @@ from weakrel.routing import database_errors, filter_in
 
 if TYPE_CHECKING:
     from django.db.models import Manager
+    from typing_extensions import Self
 
 # The mixin goes over a QuerySet class at run time (related_queryset_class()) and reads
 # Django's private queryset attributes, which django-stubs does not declare.
@@ -266,6 +267,10 @@ class WeakRelatedManager(ManagerBase[_M]):
         self.instance = instance
         self.model = self._model
         self.key = self.near_key(instance)
+
+    if TYPE_CHECKING:
+        # Bound to an instance: read from a model instance, as django-stubs' RelatedManager.
+        def __get__(self, instance: object, cls: type[Any] | None = None) -> Self: ...
 
     def __call__(self, *, manager: str) -> WeakRelatedManager[_M]:
         manager_class = getattr(self.model, manager).__class__

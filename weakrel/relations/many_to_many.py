@@ -56,7 +56,8 @@ from weakrel.reverse import ManagerValuedField, ReverseSide
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from typing_extensions import Never
+    class Unassignable:
+        """What a manager-valued field takes on assignment: nothing (use ``set()``)."""
 
     from weakrel.relations.many_to_many_descriptors import ThroughManager
 
@@ -84,7 +85,7 @@ class WeakManyToManyField(WeakRelationField[_ST, _GT], ManagerValuedField, model
     """HasManyThrough: targets linked by the rows of a ``through`` model.
 
     ``physician.patients`` is a ``ThroughManager[Patient]`` to a type checker; the
-    field takes no assignment (use ``set()``), so its assignment type is ``Never``.
+    field takes no assignment (use ``set()``): its assignment type is ``Unassignable``.
     """
 
     # Private and column-less, like GenericRelation: no migration, no form field.
@@ -100,7 +101,7 @@ class WeakManyToManyField(WeakRelationField[_ST, _GT], ManagerValuedField, model
 
     @overload
     def __init__(
-        self: WeakManyToManyField[Never, ThroughManager[_M]],
+        self: WeakManyToManyField[Unassignable, ThroughManager[_M]],
         to: type[_M],
         *,
         through: type[models.Model] | str,
@@ -111,7 +112,7 @@ class WeakManyToManyField(WeakRelationField[_ST, _GT], ManagerValuedField, model
     ) -> None: ...
     @overload
     def __init__(
-        self: WeakManyToManyField[Never, ThroughManager[Any]],
+        self: WeakManyToManyField[Unassignable, ThroughManager[Any]],
         to: str,
         *,
         through: type[models.Model] | str,

@@ -14,8 +14,8 @@ def wrong_target(order: Order, region: Region) -> None:
     order.customer = None  # E: assignment
 
 
-def nullable_read(customer: Customer) -> None:
-    customer.region.name  # E: union-attr
+def nullable_read(customer: Customer) -> str:
+    return customer.region.name  # E: union-attr
 
 
 def wrong_manager_model(customer: Customer, tag: Tag, clinic: Clinic) -> None:
@@ -23,6 +23,7 @@ def wrong_manager_model(customer: Customer, tag: Tag, clinic: Clinic) -> None:
     clinic.referred = [Patient()]  # E: assignment
 
 
-def wrong_result(customer: Customer) -> None:
+def wrong_result(customer: Customer) -> str:
     order: Order = customer.orders.first()  # E: assignment
     name: str = order.customer  # E: assignment
+    return name

@@ -74,7 +74,7 @@ class WeakRel:
         self.on_delete = on_delete
 
     def is_hidden(self) -> bool:
-        return bool(self.related_name) and self.related_name[-1] == "+"
+        return self.related_name is not None and self.related_name.endswith("+")
 
     @property
     def accessor_name(self) -> str:
@@ -148,8 +148,8 @@ class WeakRelationField(FieldCacheMixin, FieldBase[_ST, _GT]):
 
     # -- the target ---------------------------------------------------------------
 
-    @property  # type: ignore[override]
-    def related_model(self) -> type[models.Model]:
+    @property
+    def related_model(self) -> type[models.Model]:  # type: ignore[override]
         """The target model (its label while the relation is not resolved)."""
         return self.remote_field.model
 
@@ -162,7 +162,7 @@ class WeakRelationField(FieldCacheMixin, FieldBase[_ST, _GT]):
         """The target's key field: its primary key, or ``to_field``."""
         opts = self.related_model._meta
         name = self.remote_field.field_name
-        return opts.pk if name is None else opts.get_field(name)
+        return opts.pk if name is None else opts.get_field(name)  # type: ignore[return-value]
 
     @cached_property
     def target_key(self) -> TargetKey:
@@ -224,7 +224,7 @@ class WeakRelationField(FieldCacheMixin, FieldBase[_ST, _GT]):
         reverse = self.reverse_field()
         concrete = target._meta.concrete_model
         reverse.contribute_to_class(concrete, self.related_query_name())
-        inherit(reverse, concrete)
+        inherit(reverse, concrete)  # type: ignore[arg-type]
         if not self.remote_field.is_hidden():
             setattr(target, self.accessor_name, self.reverse_descriptor(reverse))
 
@@ -241,7 +241,7 @@ class WeakRelationField(FieldCacheMixin, FieldBase[_ST, _GT]):
         rel = self.remote_field
         if rel.is_hidden():
             return f"_weakrel_{self.model._meta.label_lower.replace('.', '_')}_{self.name}+"
-        return rel.related_query_name or rel.related_name or self.model._meta.model_name
+        return rel.related_query_name or rel.related_name or self.model._meta.model_name or ""
 
     @property
     def cache_name(self) -> str:
@@ -325,7 +325,7 @@ class WeakRelationField(FieldCacheMixin, FieldBase[_ST, _GT]):
         if name is None:
             return []
         try:
-            field = opts.get_field(name)
+            field: Any = opts.get_field(name)
         except exceptions.FieldDoesNotExist:
             return [
                 checks.Error(

@@ -81,7 +81,7 @@ class KeyListAttribute(DeferredAttribute):
         instance.__dict__[self.field.attname] = value
 
 
-class WeakReferencesMany(WeakRelationField[_ST, _GT], models.JSONField):  # type: ignore[misc]
+class WeakReferencesMany(WeakRelationField[_ST, _GT], models.JSONField):
     """ReferencesMany: a JSON list of keys of ``to``, in any database.
 
     ``article.tags`` is a ``ReferencesManager[Tag]`` to a type checker; it is
@@ -162,7 +162,7 @@ class WeakReferencesMany(WeakRelationField[_ST, _GT], models.JSONField):  # type
         """A target instance or a raw key, as the target's key (``"3"`` becomes 3)."""
         if not isinstance(value, models.Model):
             return self.target_key.to_python(value)
-        if not isinstance(value, self.related_model._meta.concrete_model):
+        if not isinstance(value, self.related_model._meta.concrete_model):  # type: ignore[arg-type]
             raise ValueError(
                 f'Cannot use "{value!r}" in "{self.model.__name__}.{self.name}": it '
                 f'must be a "{self.related_model._meta.object_name}" instance.'
@@ -246,7 +246,8 @@ class WeakReferencesMany(WeakRelationField[_ST, _GT], models.JSONField):  # type
             raise exceptions.ValidationError({self.name: self._duplicate_error(repeated)})
         if self.enforce:
             # Saved targets assigned to the instance are known to exist.
-            known = {self.key_of(obj) for obj in self.get_cached_value(model_instance, ())}
+            cached: Any = self.get_cached_value(model_instance, ())
+            known = {self.key_of(obj) for obj in cached}
             check_keys(self, [(model_instance, key) for key in keys if key not in known])
         setattr(model_instance, self.attname, keys)
 
@@ -313,7 +314,7 @@ class WeakReferencesMany(WeakRelationField[_ST, _GT], models.JSONField):  # type
             # Keys pulled in earlier rounds stay pulled: the last update of a row wins.
             gone = collector.pulled[alias, self]
             gone |= keys
-            by_list: dict[tuple, list[models.Model]] = defaultdict(list)
+            by_list: dict[tuple[Any, ...], list[models.Model]] = defaultdict(list)
             for row in rows:
                 by_list[tuple(k for k in getattr(row, self.attname) if k not in gone)].append(row)
             for kept, objs in by_list.items():
@@ -351,16 +352,16 @@ class WeakReferencesMany(WeakRelationField[_ST, _GT], models.JSONField):  # type
         with transaction.atomic(using=db):
             locked = routing.for_update(queryset, self.attname)
             rows = locked.order_by("pk").values_list("pk", self.attname)
-            by_list: dict[tuple, list[Any]] = defaultdict(list)
+            by_list: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
             for pk, value in rows:
                 held = self.scan_keys(value)
                 kept = change(held)
                 if kept != held:
                     by_list[tuple(kept)].append(pk)
             base = self.model._base_manager.using(db)
-            for kept, pks in by_list.items():
+            for keys, pks in by_list.items():
                 for chunk in chunks(pks, key_chunk_size(db)):
-                    changed += base.filter(pk__in=chunk).update(**{self.attname: list(kept)})
+                    changed += base.filter(pk__in=chunk).update(**{self.attname: list(keys)})
         return changed
 
     # -- lookups ------------------------------------------------------------------

@@ -160,7 +160,7 @@ class ReferencesManager(WeakRelatedManager[_M]):
     def natural_key(self) -> list[Any]:
         """The natural keys of the targets, in stored order: what
         ``dumpdata --natural-foreign`` writes for the list (loaddata reads them back)."""
-        return [obj.natural_key() for obj in self.all()]
+        return [obj.natural_key() for obj in self.all()]  # type: ignore[attr-defined]
 
     def _added(self, objs: Iterable[Any]) -> int:
         """``add(*objs)``, returning how many keys this call appended."""

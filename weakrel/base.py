@@ -66,8 +66,7 @@ class WeakRel:
         on_delete: Callable[..., Any] = DO_NOTHING,
     ) -> None:
         self.field = field
-        # The target model; its label until the model is loaded.
-        self.model: Any = to
+        self.model: Any = to  # its label until the model is loaded
         self.field_name = field_name
         self.related_name = related_name
         self.related_query_name = related_query_name
@@ -116,10 +115,8 @@ class WeakRelationField(FieldCacheMixin, FieldBase[_ST, _GT]):
     A kind says what differs: the private field it adds to the target
     (``reverse_field()``), its accessors (``forward_descriptor()``,
     ``reverse_descriptor()``), the target key it stores (``target_field``) and the
-    ``on_delete`` rules it carries out (``supported_on_delete``).
-
-    Generic for type checkers as django-stubs' ``Field[_ST, _GT]`` is (see
-    ``weakrel.generics``); a plain mixin over ``models.Field`` at run time.
+    ``on_delete`` rules it carries out (``supported_on_delete``). A type checker
+    sees django-stubs' ``Field[_ST, _GT]`` (``weakrel.generics``).
     """
 
     remote_field: WeakRel  # type: ignore[assignment]
@@ -150,7 +147,6 @@ class WeakRelationField(FieldCacheMixin, FieldBase[_ST, _GT]):
 
     @property
     def related_model(self) -> type[models.Model]:  # type: ignore[override]
-        """The target model (its label while the relation is not resolved)."""
         return self.remote_field.model
 
     @property
@@ -419,9 +415,7 @@ class WeakRelationField(FieldCacheMixin, FieldBase[_ST, _GT]):
         ]
 
 
-def _resolve_related(
-    model: type[models.Model], *related: type[models.Model], field: WeakRelationField[Any, Any]
-) -> None:
+def _resolve_related(model: type[models.Model], *related: Any, field: Any) -> None:
     field.resolve_related(*related)
 
 

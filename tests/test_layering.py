@@ -31,6 +31,8 @@ CORE = (
     "keys",
     "routing",
     "related",
+    "related_querysets",
+    "generics",
     "lookups",
     "deletion",
     "background",

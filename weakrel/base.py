@@ -38,8 +38,6 @@ from weakrel.reverse import ReverseSide
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from django.apps import AppConfig
-
 
 class WeakRel:
     """The ``remote_field`` of a weak relation.
@@ -436,9 +434,7 @@ def reverse_sides(model: type[models.Model]) -> list[ReverseSide]:
 
 
 @checks.register(checks.Tags.models)
-def check_private_fields(
-    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
-) -> list[checks.CheckMessage]:
+def check_private_fields(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Run the checks of column-less weak fields: Django checks only non-private ones."""
     if app_configs is None:
         model_list = apps.get_models()

@@ -24,6 +24,10 @@ echo "==> ruff format --check ."
 ruff format --check .
 echo "==> mkdocs build --strict"
 mkdocs build --strict --quiet --site-dir "$(mktemp -d)"
+# weakrel/ with django-stubs' plugin on tests.settings; the cache (.mypy_cache) makes
+# a second run take seconds, and tests/test_typing.py reuses it.
+echo "==> mypy (weakrel/)"
+mypy
 
 failed=()
 passed=()

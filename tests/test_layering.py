@@ -31,6 +31,8 @@ CORE = (
     "keys",
     "routing",
     "related",
+    "related_querysets",
+    "generics",
     "lookups",
     "deletion",
     "background",
@@ -46,7 +48,13 @@ NOT_CORE = (
     "weakrel.forms",
     "weakrel.tasks",
 )
-FACADES = ("weakrel", "weakrel.fields", "weakrel.through", "weakrel.references")
+FACADES = (
+    "weakrel",
+    "weakrel.fields",
+    "weakrel.through",
+    "weakrel.references",
+    "weakrel.managers",
+)
 
 
 def module_files() -> dict[str, Path]:

@@ -30,12 +30,13 @@ from django.db.models.fields.related import lazy_related_operation
 from django.utils.translation import gettext_lazy as _
 
 from weakrel.background import CASCADE_LATER, check_task_backend
+from weakrel.generics import _GT, _ST, FieldBase
 from weakrel.inheritance import inherit, is_inherited
 from weakrel.keys import TargetKey
 from weakrel.reverse import ReverseSide
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
 
 class WeakRel:
@@ -48,29 +49,29 @@ class WeakRel:
     so Django never acts on another database by itself.
     """
 
-    through = None
+    through: Any = None
     multiple = True
     symmetrical = False
-    limit_choices_to: dict = {}
+    limit_choices_to: Any = {}
 
     def __init__(
         self,
-        field: models.Field,
-        to: Any,
+        field: WeakRelationField[Any, Any],
+        to: type[models.Model] | str,
         field_name: str | None,
         related_name: str | None,
         related_query_name: str | None,
-        on_delete: Callable = DO_NOTHING,
+        on_delete: Callable[..., Any] = DO_NOTHING,
     ) -> None:
         self.field = field
-        self.model = to
+        self.model: Any = to  # its label until the model is loaded
         self.field_name = field_name
         self.related_name = related_name
         self.related_query_name = related_query_name
         self.on_delete = on_delete
 
     def is_hidden(self) -> bool:
-        return bool(self.related_name) and self.related_name[-1] == "+"
+        return self.related_name is not None and self.related_name.endswith("+")
 
     @property
     def accessor_name(self) -> str:
@@ -80,7 +81,7 @@ class WeakRel:
         """The reverse accessor's name (read by inline formsets for their prefix)."""
         return self.field.accessor_name
 
-    def get_related_field(self) -> models.Field:
+    def get_related_field(self) -> models.Field[Any, Any]:
         """The target's key field; ``Model.prepare_database_save()`` reads it when a
         target instance is given to ``QuerySet.update()``."""
         return self.field.key_field
@@ -106,19 +107,24 @@ def model_label(model: type[models.Model] | str) -> str:
     return model._meta.label_lower
 
 
-class WeakRelationField(FieldCacheMixin):
+class WeakRelationField(FieldCacheMixin, FieldBase[_ST, _GT]):
     """The mixin every weak relation field starts with.
 
     A kind says what differs: the private field it adds to the target
     (``reverse_field()``), its accessors (``forward_descriptor()``,
     ``reverse_descriptor()``), the target key it stores (``target_field``) and the
-    ``on_delete`` rules it carries out (``supported_on_delete``).
+    ``on_delete`` rules it carries out (``supported_on_delete``). A type checker
+    sees django-stubs' ``Field[_ST, _GT]`` (``weakrel.generics``).
     """
+
+    remote_field: WeakRel  # type: ignore[assignment]
+    on_delete: Callable[..., Any]
+    enforce: bool
 
     one_to_one_relation = False
     # Where migrations import the field from; kept stable whatever module defines it.
     migration_path = ""
-    supported_on_delete: tuple = ()
+    supported_on_delete: Sequence[Callable[..., Any]] = ()
     # The system check ids of this kind (ids were given out per kind).
     check_ids = {"target": "weakrel.E001", "on_delete": "weakrel.E004", "clash": "weakrel.E007"}
     default_error_messages = {
@@ -138,7 +144,7 @@ class WeakRelationField(FieldCacheMixin):
     # -- the target ---------------------------------------------------------------
 
     @property
-    def related_model(self) -> type[models.Model] | str:
+    def related_model(self) -> type[models.Model]:  # type: ignore[override]
         return self.remote_field.model
 
     @property
@@ -146,18 +152,18 @@ class WeakRelationField(FieldCacheMixin):
         return not isinstance(self.remote_field.model, str)
 
     @cached_property
-    def key_field(self) -> models.Field:
+    def key_field(self) -> models.Field[Any, Any]:
         """The target's key field: its primary key, or ``to_field``."""
         opts = self.related_model._meta
         name = self.remote_field.field_name
-        return opts.pk if name is None else opts.get_field(name)
+        return opts.pk if name is None else opts.get_field(name)  # type: ignore[return-value]
 
     @cached_property
     def target_key(self) -> TargetKey:
         """The codec for the keys this relation stores."""
         return TargetKey(self, self.key_field)
 
-    def get_limit_choices_to(self) -> dict | models.Q:
+    def get_limit_choices_to(self) -> dict[str, Any] | models.Q:
         """``limit_choices_to``, called if callable (read by forms and the admin)."""
         limit = self.remote_field.limit_choices_to
         return limit() if callable(limit) else limit
@@ -176,7 +182,9 @@ class WeakRelationField(FieldCacheMixin):
         self.remote_field.model = target
         self.contribute_to_related_class(target)
 
-    def contribute_to_class(self, cls, name, private_only=False, **kwargs):
+    def contribute_to_class(
+        self, cls: type[models.Model], name: str, private_only: bool = False, **kwargs: Any
+    ) -> None:
         if is_inherited(self):
             # Django's copy of a parent's private field into a proxy or multi-table
             # child: the parent's relation, wired already, and reached through it.
@@ -210,7 +218,7 @@ class WeakRelationField(FieldCacheMixin):
         reverse = self.reverse_field()
         concrete = target._meta.concrete_model
         reverse.contribute_to_class(concrete, self.related_query_name())
-        inherit(reverse, concrete)
+        inherit(reverse, concrete)  # type: ignore[arg-type]
         if not self.remote_field.is_hidden():
             setattr(target, self.accessor_name, self.reverse_descriptor(reverse))
 
@@ -227,7 +235,7 @@ class WeakRelationField(FieldCacheMixin):
         rel = self.remote_field
         if rel.is_hidden():
             return f"_weakrel_{self.model._meta.label_lower.replace('.', '_')}_{self.name}+"
-        return rel.related_query_name or rel.related_name or self.model._meta.model_name
+        return rel.related_query_name or rel.related_name or self.model._meta.model_name or ""
 
     @property
     def cache_name(self) -> str:
@@ -245,7 +253,7 @@ class WeakRelationField(FieldCacheMixin):
         label = model if isinstance(model, str) else model._meta.label
         return apps.get_swappable_settings_name(label)
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         rel = self.remote_field
         kwargs["to"] = model_label(rel.model)
@@ -311,7 +319,7 @@ class WeakRelationField(FieldCacheMixin):
         if name is None:
             return []
         try:
-            field = opts.get_field(name)
+            field: Any = opts.get_field(name)
         except exceptions.FieldDoesNotExist:
             return [
                 checks.Error(
@@ -405,14 +413,14 @@ class WeakRelationField(FieldCacheMixin):
         ]
 
 
-def _resolve_related(model, *related, field: WeakRelationField) -> None:
+def _resolve_related(model: type[models.Model], *related: Any, field: Any) -> None:
     field.resolve_related(*related)
 
 
 # -- the registry -----------------------------------------------------------------------
 
 
-def weak_fields(model: type[models.Model]) -> list[WeakRelationField]:
+def weak_fields(model: type[models.Model]) -> list[WeakRelationField[Any, Any]]:
     """The weak fields whose keys ``save()`` checks, declared on ``model`` and its
     parents: the weak relations with a column, and the column-less fields that manage
     key columns of their own (``holds_weak_keys``, as ``WeakGenericForeignKey``)."""
@@ -426,7 +434,7 @@ def reverse_sides(model: type[models.Model]) -> list[ReverseSide]:
 
 
 @checks.register(checks.Tags.models)
-def check_private_fields(app_configs=None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_private_fields(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Run the checks of column-less weak fields: Django checks only non-private ones."""
     if app_configs is None:
         model_list = apps.get_models()

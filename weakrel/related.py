@@ -21,111 +21,42 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from collections.abc import Callable, Iterable
-from functools import cache, cached_property
+from functools import cached_property
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from asgiref.sync import sync_to_async
-from django.db.models import Model, Q, QuerySet, Window, sql
+from django.db.models import Model, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
 from weakrel import routing
+from weakrel.generics import _M, ManagerBase
 from weakrel.lookups import filter_keys
+from weakrel.related_querysets import (  # noqa: F401 - pickles name the unpickler here
+    _unpickle_related_queryset,
+    related_queryset_class,
+)
 from weakrel.routing import database_errors, filter_in
 
-# -- querysets ------------------------------------------------------------------------
-
-_UNBUILT = object()
-
-
-class RelatedQuerySetMixin:
-    """A related manager's queryset: a read that cannot reach its database names it.
-
-    Mixed into the model's own queryset class by :func:`related_queryset_class`, so
-    custom queryset methods keep working. Its SQL query is built on first use: a
-    prefetch hands every instance such a queryset only to give it its rows.
-    """
-
-    def __init__(self, model=None, query=None, using=None, hints=None) -> None:
-        super().__init__(model, query=query or _UNBUILT, using=using, hints=hints)
-
-    @property
-    def query(self):
-        if self._query is _UNBUILT:
-            self._query = sql.Query(self.model)
-        return super().query
-
-    @query.setter
-    def query(self, value) -> None:
-        QuerySet.query.fset(self, value)
-
-    def __getstate__(self):
-        self.query  # noqa: B018 - pickles carry a real query
-        return super().__getstate__()
-
-    def __reduce__(self):
-        # The class is made at run time; a pickle names the queryset class it extends.
-        return (_unpickle_related_queryset, (self._base_queryset_class,), self.__getstate__())
-
-    def __deepcopy__(self, memo):
-        self.query  # noqa: B018 - copies carry a real query
-        return super().__deepcopy__(memo)
-
-    @property
-    def db(self) -> str:
-        # Django's QuerySet.db, without the fall back to the hinted instance's database.
-        if self._db:
-            return self._db
-        route = routing.db_for_write if self._for_write else routing.db_for_read
-        return route(self.model, **self._hints)
-
-    def _reading(self):
-        return database_errors(self.db, f"reading {self.model._meta.label}")
-
-    def _fetch_all(self) -> None:
-        if self._result_cache is not None and (
-            self._prefetch_done or not self._prefetch_related_lookups
-        ):
-            return  # already fetched (a prefetch filled it): no database to name
-        with self._reading():
-            super()._fetch_all()
-
-    def count(self) -> int:
-        with self._reading():
-            return super().count()
-
-    def exists(self) -> bool:
-        with self._reading():
-            return super().exists()
-
-
-@cache
-def related_queryset_class(queryset_class: type) -> type:
-    if issubclass(queryset_class, RelatedQuerySetMixin):
-        return queryset_class
-    return type(
-        f"Related{queryset_class.__name__}",
-        (RelatedQuerySetMixin, queryset_class),
-        {"__module__": queryset_class.__module__, "_base_queryset_class": queryset_class},
-    )
-
-
-def _unpickle_related_queryset(queryset_class: type):
-    cls = related_queryset_class(queryset_class)
-    return cls.__new__(cls)
-
+if TYPE_CHECKING:
+    from django.db.models import Manager
+    from typing_extensions import Self
 
 # -- prefetching ----------------------------------------------------------------------
 
 
-class Rows(list):
+class Rows(list[Any]):
     """One prefetch level's rows, with the nested lookups Django applies to them next."""
 
-    _prefetch_related_lookups: tuple = ()
+    _prefetch_related_lookups: tuple[Any, ...] = ()
 
 
-def prefetch_start(querysets, default: Callable[[], QuerySet], instances) -> QuerySet:
+def prefetch_start(
+    querysets: list[QuerySet[Any]] | None,
+    default: Callable[[], QuerySet[Any]],
+    instances: list[Model],
+) -> Any:
     """The queryset one prefetch level starts from: the caller's ``Prefetch``
     queryset, or ``default()``, hinted with the first instance as Django's prefetchers
     do, so routers see where the keys came from."""
@@ -133,14 +64,14 @@ def prefetch_start(querysets, default: Callable[[], QuerySet], instances) -> Que
         raise ValueError(
             "querysets argument of get_prefetch_querysets() should have a length of 1."
         )
-    queryset = querysets[0] if querysets else default()
+    queryset: Any = querysets[0] if querysets else default()
     queryset._add_hints(instance=instances[0])
     if queryset._db is None:
         queryset = queryset.using(routing.db_for_read(queryset.model, instance=instances[0]))
     return queryset
 
 
-def limit_per_owner(queryset: QuerySet, partition: str) -> QuerySet:
+def limit_per_owner(queryset: QuerySet[Any], partition: str) -> QuerySet[Any]:
     """A sliced queryset's slice, applied per value of ``partition`` with a window
     function, as Django's sliced ``Prefetch`` does: one query whatever the number of
     parents, and filters added later (a chunk's ``IN``) apply before the window."""
@@ -148,7 +79,7 @@ def limit_per_owner(queryset: QuerySet, partition: str) -> QuerySet:
     low, high = query.low_mark, query.high_mark
     order_by = [expr for expr, _ in query.get_compiler(using=queryset.db).get_order_by()]
     window = Window(RowNumber(), partition_by=partition, order_by=order_by)
-    predicate = GreaterThan(window, low)
+    predicate: Any = GreaterThan(window, low)
     if high is not None:
         predicate &= LessThanOrEqual(window, high)
     query.clear_limits()
@@ -156,10 +87,10 @@ def limit_per_owner(queryset: QuerySet, partition: str) -> QuerySet:
 
 
 def prefetch(
-    querysets,
-    default: Callable[[], QuerySet],
+    querysets: list[QuerySet[Any]] | None,
+    default: Callable[[], QuerySet[Any]],
     instances: list[Model],
-    links: Callable[[QuerySet, list[Model], Callable], Iterable[tuple[Any, Model]]],
+    links: Callable[[QuerySet[Any], list[Model], Callable[..., Any]], Iterable[tuple[Any, Model]]],
     *,
     partition: str | None = None,
 ) -> tuple[Rows, Callable[[Model], Any]]:
@@ -191,11 +122,12 @@ def prefetch(
             rows = Rows(links(base, instances, filter_in))
         rows._prefetch_related_lookups = lookups
         return rows, attrgetter(partition)
-    window, fetch = None, filter_in
+    window: tuple[int, int | None] | None = None
+    fetch: Callable[..., Any] = filter_in
     if base.query.is_sliced:
         window, fetch = (base.query.low_mark, base.query.high_mark), filter_keys
         base.query.clear_limits()
-    rows, owner, taken = Rows(), {}, Counter()
+    rows, owner, taken = Rows(), {}, Counter[Any]()
     with reading:
         for token, row in links(base, instances, fetch):
             if window is not None:
@@ -217,9 +149,12 @@ def prefetch(
 ASYNC_TWINS = ("create", "get_or_create", "update_or_create", "add", "remove", "clear", "set")
 
 
-class WeakRelatedManager:
+class WeakRelatedManager(ManagerBase[_M]):
     """The base of every weak related manager; mixed into the default manager class
     of the model it reads by :func:`create_related_manager`.
+
+    A ``Manager[_M]`` to type checkers: ``customer.orders.all()`` is a
+    ``QuerySet[Order]`` (see ``weakrel.generics``).
 
     A kind gets ``field``, ``cache_name`` (and whatever else it needs) as class
     attributes from its descriptor, and defines ``related_model()`` (the rows it
@@ -229,6 +164,10 @@ class WeakRelatedManager:
 
     do_not_call_in_templates = True
     field: Any
+    cache_name: str
+    _model: type[_M]
+    _kind: type[WeakRelatedManager[Any]]
+    _attrs: dict[str, Any]
     # The column of the rows read that names their owner, for a sliced prefetch.
     partition: str | None = None
 
@@ -238,14 +177,18 @@ class WeakRelatedManager:
         self.model = self._model
         self.key = self.near_key(instance)
 
-    def __call__(self, *, manager: str) -> WeakRelatedManager:
+    if TYPE_CHECKING:
+        # Bound to an instance: read from a model instance, as django-stubs' RelatedManager.
+        def __get__(self, instance: object, cls: type[Any] | None = None) -> Self: ...
+
+    def __call__(self, *, manager: str) -> WeakRelatedManager[_M]:
         manager_class = getattr(self.model, manager).__class__
         return create_related_manager(self._kind, manager_class, **self._attrs)(self.instance)
 
     # -- what a kind defines ------------------------------------------------------
 
     @classmethod
-    def related_model(cls) -> type[Model]:
+    def related_model(cls) -> type[_M]:
         raise NotImplementedError
 
     def near_key(self, instance: Model) -> Any:
@@ -260,7 +203,9 @@ class WeakRelatedManager:
         """The filter that narrows the related rows to this instance's."""
         raise NotImplementedError
 
-    def prefetch_links(self, queryset, instances, fetch) -> Iterable[tuple[Any, Model]]:
+    def prefetch_links(
+        self, queryset: QuerySet[Any], instances: list[Model], fetch: Callable[..., Any]
+    ) -> Iterable[tuple[Any, Model]]:
         """``(owner token, row)`` for a batch of instances (see :func:`prefetch`)."""
         raise NotImplementedError
 
@@ -283,7 +228,7 @@ class WeakRelatedManager:
     def _check_saved(self, article: str = "this") -> None:
         """Refuse an unsaved instance, even when its key (a ``to_field``) is set: as
         Django's related managers, the wish is that the instance is in the database."""
-        if not self.instance._is_pk_set():
+        if not self.instance._is_pk_set():  # type: ignore[attr-defined]
             raise ValueError(
                 f"{type(self.instance).__name__!r} instance needs to have a primary key "
                 f"value before {article} {self.relationship} can be used."
@@ -296,7 +241,7 @@ class WeakRelatedManager:
     def _db_for_write(self) -> str:
         return self._db or routing.db_for_write(self.model, instance=self.instance)
 
-    def _narrow(self, queryset):
+    def _narrow(self, queryset: Any) -> QuerySet[_M]:
         """Narrow a queryset no one else holds, in place.
 
         The filter is deferred until the query is built, as Django's related
@@ -307,7 +252,7 @@ class WeakRelatedManager:
         queryset._deferred_filter = (False, (), self.core_filters())
         return queryset
 
-    def _apply_rel_filters(self, queryset):
+    def _apply_rel_filters(self, queryset: Any) -> QuerySet[_M]:
         """Narrow ``queryset`` to this instance's related rows, on their database."""
         if getattr(queryset._query, "is_sliced", False):
             # As Django's related managers: a sliced Prefetch keeps its rows in to_attr.
@@ -317,15 +262,17 @@ class WeakRelatedManager:
             queryset._db = routing.db_for_read(self.model, instance=self.instance)
         return self._narrow(queryset)
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[_M]:
         self._check_readable()
         try:
-            return self.instance._prefetched_objects_cache[self.cache_name]
+            return self.instance._prefetched_objects_cache[self.cache_name]  # type: ignore[attr-defined]
         except (AttributeError, KeyError):
             queryset = self._narrow(super().get_queryset())
             return queryset if self.key is not None else queryset.none()
 
-    def get_prefetch_querysets(self, instances, querysets=None):
+    def get_prefetch_querysets(
+        self, instances: list[Model], querysets: list[QuerySet[Any]] | None = None
+    ) -> tuple[Rows, Callable[[Model], Any], Callable[[Model], Any], bool, str, bool]:
         rows, rel_obj_attr = prefetch(
             querysets,
             super().get_queryset,
@@ -343,7 +290,8 @@ class WeakRelatedManager:
     def _write(self, method: str, db: str, kwargs: dict[str, Any]) -> Any:
         """Run the model manager's own ``method`` (``create``, ``get_or_create``, ...)
         on ``db``, over this instance's related rows."""
-        return getattr(super(WeakRelatedManager, self.db_manager(db)), method)(**kwargs)
+        manager = cast("Manager[_M]", super(WeakRelatedManager, self.db_manager(db)))
+        return getattr(manager, method)(**kwargs)
 
     def _write_linked(self, method: str, db: str, kwargs: dict[str, Any], **link: Any) -> Any:
         """``_write()``, then ``add()`` a row it created, as Django's many-to-many
@@ -351,7 +299,7 @@ class WeakRelatedManager:
         result = self._write(method, db, kwargs)
         obj, created = (result, True) if method == "create" else result
         if created:
-            self.add(obj, **link)
+            self.add(obj, **link)  # type: ignore[attr-defined]
         return result
 
     def _check_objs(self, objs: Iterable[Any]) -> None:
@@ -360,17 +308,19 @@ class WeakRelatedManager:
                 raise TypeError(f"'{self.model._meta.object_name}' instance expected, got {obj!r}")
 
 
-def _async_twin(name: str) -> Callable:
-    async def method(self, *args: Any, **kwargs: Any) -> Any:
+def _async_twin(name: str) -> Callable[..., Any]:
+    async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         return await sync_to_async(getattr(self, name))(*args, **kwargs)
 
     method.__name__ = method.__qualname__ = f"a{name}"
     method.__doc__ = f"Async twin of ``{name}()``."
-    method.alters_data = True
+    method.alters_data = True  # type: ignore[attr-defined]
     return method
 
 
-def create_related_manager(kind: type, superclass: type, **attrs: Any) -> type:
+def create_related_manager(
+    kind: type[WeakRelatedManager[Any]], superclass: type[Manager[Any]], **attrs: Any
+) -> type[WeakRelatedManager[Any]]:
     """``kind`` (a :class:`WeakRelatedManager` subclass) over ``superclass``, a
     model's manager class, with ``attrs`` (the field, ...) as class attributes.
 
@@ -378,13 +328,13 @@ def create_related_manager(kind: type, superclass: type, **attrs: Any) -> type:
     managers define them: ``aremove`` exists exactly where ``remove`` does.
     """
     namespace = {
-        "_queryset_class": related_queryset_class(superclass._queryset_class),
+        "_queryset_class": related_queryset_class(superclass._queryset_class),  # type: ignore[attr-defined]
         "_kind": kind,
         "_attrs": attrs,
         "__module__": kind.__module__,
         **attrs,
     }
-    cls = type(kind.__name__, (kind, superclass), namespace)
+    cls: type[WeakRelatedManager[Any]] = type(kind.__name__, (kind, superclass), namespace)
     cls._model = cls.related_model()
     for name in ASYNC_TWINS:
         if getattr(kind, name, None) is not None:
@@ -400,7 +350,9 @@ class RelatedManagerDescriptor:
     built once, like Django's ``ReverseManyToOneDescriptor.related_manager_cls``.
     """
 
-    manager_kind: type[WeakRelatedManager]
+    @property
+    def manager_kind(self) -> type[WeakRelatedManager[Any]]:
+        raise NotImplementedError
 
     def manager_model(self) -> type[Model]:
         raise NotImplementedError
@@ -409,11 +361,11 @@ class RelatedManagerDescriptor:
         raise NotImplementedError
 
     @cached_property
-    def related_manager_cls(self) -> type:
-        superclass = self.manager_model()._default_manager.__class__
+    def related_manager_cls(self) -> type[WeakRelatedManager[Any]]:
+        superclass: Any = self.manager_model()._default_manager.__class__
         return create_related_manager(self.manager_kind, superclass, **self.manager_attrs())
 
-    def __get__(self, instance: Model | None, cls=None):
+    def __get__(self, instance: Model | None, cls: type[Model] | None = None) -> Any:
         if instance is None:
             return self
         return self.related_manager_cls(instance)

@@ -43,7 +43,7 @@ class ManagerValuedField:
         def __contains__(self, value: Any) -> bool:
             return True
 
-    empty_values = _Everything()
+    empty_values: Any = _Everything()
 
     def contribute_to_class(self, cls, name, private_only=False, **kwargs):
         super().contribute_to_class(cls, name, private_only=private_only, **kwargs)
@@ -66,7 +66,10 @@ class ReverseSide(ManagerValuedField, FieldCacheMixin, models.Field):
     one_to_many = True
     one_to_one = False
 
-    def __init__(self, field: models.Field) -> None:
+    # The weak relation field (a WeakRelationField: base.py builds on this module).
+    field: Any
+
+    def __init__(self, field: Any) -> None:
         self.field = field
         super().__init__(
             auto_created=True,
@@ -74,7 +77,7 @@ class ReverseSide(ManagerValuedField, FieldCacheMixin, models.Field):
             serialize=False,
             blank=True,
             null=True,
-            rel=_ReverseRemote(field.model._meta.label),
+            rel=_ReverseRemote(field.model._meta.label),  # type: ignore[arg-type]
         )
         # Not a relation Django follows: it would check a value filtered by it
         # (filter(orders=order)) against this model; the side's own lookups answer.
@@ -82,7 +85,7 @@ class ReverseSide(ManagerValuedField, FieldCacheMixin, models.Field):
         self.is_relation = False
 
     @property
-    def related_model(self) -> type[models.Model]:
+    def related_model(self) -> type[models.Model]:  # type: ignore[override]
         return self.field.model
 
     @property

@@ -28,7 +28,7 @@ related manager (``foreign_key_managers``).
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from django.core import checks, exceptions
 from django.db import models
@@ -36,11 +36,10 @@ from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_DEFAULT
 from django.db.models.query_utils import check_rel_lookup_compatibility
 from django.utils.translation import gettext_lazy as _
 
-from weakrel import lookups, routing
-from weakrel.base import WeakRel, WeakRelationField
-from weakrel.conf import weakrel_settings
+from weakrel import lookups
+from weakrel.base import WeakRel
 from weakrel.deletion import CASCADE_LATER, WeakCollector, collector_hook
-from weakrel.enforcement import check_keys, loaded_keys
+from weakrel.generics import _GT, _M, _ST
 from weakrel.keys import sorted_keys
 from weakrel.on_delete import is_set, set_value
 from weakrel.relations.foreign_key_descriptors import (
@@ -48,26 +47,31 @@ from weakrel.relations.foreign_key_descriptors import (
     ForwardWeakDescriptor,
     ReverseWeakManyDescriptor,
     ReverseWeakOneDescriptor,
-    pending_name,
 )
+from weakrel.relations.foreign_key_enforcement import KeyEnforcement
 from weakrel.relations.foreign_key_reverse import ReverseWeakRelation
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
+    from django.db.backends.base.base import BaseDatabaseWrapper
 
-_UNSET = object()
+    from weakrel.reverse import ReverseSide
+
 ON_DELETE = (CASCADE, CASCADE_LATER, PROTECT, RESTRICT, SET_NULL, SET_DEFAULT, DO_NOTHING)
 
 
-class WeakForeignKey(WeakRelationField, models.Field):
+class WeakForeignKey(KeyEnforcement[_ST, _GT], models.Field):
     """BelongsTo: a key column pointing at a row of ``to``, in any database.
 
     ``order.customer`` loads the target through the router, ``order.customer_id`` is
     the raw key, ``customer.orders`` is a related manager over Order's database.
+    A type checker sees ``WeakForeignKey[Customer, Customer]``, or
+    ``[Customer | None, Customer | None]`` with ``null=True``, as ``ForeignKey``'s.
     """
 
     empty_strings_allowed = False
+    db_index: bool
     # Read by Django's schema editor: weak keys never get a database constraint.
     db_constraint = False
     migration_path = "weakrel.fields.WeakForeignKey"
@@ -81,10 +85,27 @@ class WeakForeignKey(WeakRelationField, models.Field):
     # by the migration autodetector, which renames them like a ForeignObject's.
     from_fields = ("self",)
 
+    @overload
+    def __init__(
+        self: WeakForeignKey[_M | None, _M | None],
+        to: type[_M],
+        on_delete: Callable[..., Any],
+        *,
+        null: Literal[True],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: WeakForeignKey[_M, _M], to: type[_M], on_delete: Callable[..., Any], **kwargs: Any
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: WeakForeignKey[Any, Any], to: str, on_delete: Callable[..., Any], **kwargs: Any
+    ) -> None: ...
     def __init__(
         self,
         to: type[models.Model] | str,
-        on_delete: Callable,
+        on_delete: Callable[..., Any],
         *,
         related_name: str | None = None,
         related_query_name: str | None = None,
@@ -93,7 +114,7 @@ class WeakForeignKey(WeakRelationField, models.Field):
         blank: bool = False,
         enforce: bool = True,
         db_index: bool = True,
-        limit_choices_to: dict | models.Q | Callable | None = None,
+        limit_choices_to: dict[str, Any] | models.Q | Callable[[], Any] | None = None,
         swappable: bool = True,
         db_constraint: bool = False,
         **kwargs: Any,
@@ -129,7 +150,9 @@ class WeakForeignKey(WeakRelationField, models.Field):
             self.remote_field.field_name = target._meta.pk.name
         super().resolve_related(target, *others)
 
-    def contribute_to_class(self, cls, name, private_only=False, **kwargs):
+    def contribute_to_class(
+        self, cls: type[models.Model], name: str, private_only: bool = False, **kwargs: Any
+    ) -> None:
         super().contribute_to_class(cls, name, private_only=private_only, **kwargs)
         if not cls._meta.abstract:
             CachedTarget(self).contribute_to_class(
@@ -142,7 +165,7 @@ class WeakForeignKey(WeakRelationField, models.Field):
     def reverse_field(self) -> ReverseWeakRelation:
         return ReverseWeakRelation(self)
 
-    def reverse_descriptor(self, reverse: ReverseWeakRelation) -> Any:
+    def reverse_descriptor(self, reverse: ReverseSide) -> Any:
         return self.reverse_descriptor_class(reverse)
 
     @cached_property
@@ -160,13 +183,13 @@ class WeakForeignKey(WeakRelationField, models.Field):
     def get_internal_type(self) -> str:
         return self.target_key.internal_type
 
-    def db_type(self, connection) -> str | None:
+    def db_type(self, connection: BaseDatabaseWrapper) -> str | None:
         return self.target_field.rel_db_type(connection=connection)
 
-    def db_check(self, connection) -> None:
+    def db_check(self, connection: BaseDatabaseWrapper) -> None:
         return None
 
-    def db_parameters(self, connection) -> dict[str, Any]:
+    def db_parameters(self, connection: BaseDatabaseWrapper) -> dict[str, Any]:
         target = self.target_field.db_parameters(connection)
         return {
             "type": self.db_type(connection),
@@ -174,7 +197,7 @@ class WeakForeignKey(WeakRelationField, models.Field):
             "collation": target.get("collation"),
         }
 
-    def cast_db_type(self, connection) -> str | None:
+    def cast_db_type(self, connection: BaseDatabaseWrapper) -> str | None:
         return self.target_field.cast_db_type(connection=connection)
 
     def to_python(self, value: Any) -> Any:
@@ -210,14 +233,16 @@ class WeakForeignKey(WeakRelationField, models.Field):
             source = remote.model._meta.get_field(remote.field_name)
         return getattr(obj, source.attname, obj.pk)
 
-    def get_db_prep_value(self, value: Any, connection, prepared: bool = False) -> Any:
+    def get_db_prep_value(
+        self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False
+    ) -> Any:
         if not prepared:
             value = self.get_prep_value(value)
         if value is None:
             return None
         value = self.target_field.get_db_prep_value(value, connection, prepared=True)
         if not self.target_key.in_range(value, connection.alias):
-            low, high = self.target_key.column_range(connection.alias)
+            low, high = self.target_key.column_range(connection.alias) or (None, None)
             raise ValueError(
                 f"{self.model.__name__}.{self.name}: key {value} is out of range for "
                 f"the key column on database {connection.alias!r} ({low} to {high})."
@@ -236,7 +261,7 @@ class WeakForeignKey(WeakRelationField, models.Field):
     def save_form_data(self, instance: models.Model, data: Any) -> None:
         setattr(instance, self.name, data)
 
-    def formfield(self, **kwargs: Any):
+    def formfield(self, **kwargs: Any) -> Any:
         from django import forms
 
         if not self.target_resolved:
@@ -250,103 +275,9 @@ class WeakForeignKey(WeakRelationField, models.Field):
         defaults.update(kwargs)
         return super().formfield(**defaults)
 
-    # -- enforcement ----------------------------------------------------------------
-
-    def get_forward_related_filter(self, obj: models.Model) -> dict[str, Any]:
-        """The filter for the rows pointing at ``obj`` (``Meta.order_with_respect_to``)."""
-        return {self.attname: self.key_of(obj)}
-
-    def target_queryset(self, *, instance: models.Model | None = None, using: str | None = None):
-        """The target's base manager, routed for reading (Django's hints convention)."""
-        model = self.related_model
-        db = using or routing.db_for_read(model, instance=instance)
-        return model._base_manager.db_manager(db).all()
-
-    def target_exists(self, key: Any, *, instance: models.Model | None = None) -> bool:
-        """Whether ``key`` names a row in the database the target is read from."""
-        db = routing.db_for_read(self.related_model, instance=instance)
-        return bool(self.target_key.existing([key], db))
-
-    def validate(self, value: Any, model_instance: models.Model) -> None:
-        super().validate(value, model_instance)
-        if value is None or not self.enforce:
-            return
-        if not self.target_exists(value, instance=model_instance):
-            raise exceptions.ValidationError(
-                self.error_messages["invalid"],
-                code="invalid",
-                params={
-                    "model": self.related_model._meta.verbose_name,
-                    "pk": value,
-                    "field": self.target_field.name,
-                    "value": value,
-                },
-            )
-
-    def prepare_key(self, instance: models.Model) -> Any:
-        """Normalise the key on ``instance`` before it is written.
-
-        Picks up the key of a target that was assigned before it was saved, and
-        converts the raw value (``"3"`` becomes ``3``; a malformed key raises
-        ``ValidationError`` rather than a database error).
-        """
-        key = getattr(instance, self.attname)
-        pending = instance.__dict__.get(pending_name(self))
-        if key is None and pending is not None:
-            key = self.key_of(pending)
-            if key is None:
-                raise ValueError(
-                    "save() prohibited to prevent data loss due to unsaved related object "
-                    f"'{self.name}'."
-                )
-            # Taken once: a key set to None afterwards stays None.
-            del instance.__dict__[pending_name(self)]
-        key = self.to_python(key)
-        instance.__dict__[self.attname] = key
-        return key
-
-    def unchecked_key(self, instance: models.Model) -> Any:
-        """The key of ``instance`` still to look up: None when there is none, or when
-        it is that of a saved target assigned to the instance."""
-        key = self.prepare_key(instance)
-        cached = self.get_cached_value(instance, None)
-        if cached is not None and not cached._state.adding and self.key_of(cached) == key:
-            return None
-        return key
-
-    def check_on_save(self, instance: models.Model) -> None:
-        """Called before ``instance`` is saved: convert the key, refuse a dangling one."""
-        key = self.unchecked_key(instance)
-        if getattr(instance, self.attname) is None and not self.null:
-            # Said here rather than left to the database's NOT NULL error.
-            raise ValueError(
-                f"{type(instance).__name__}.{self.name} cannot be None: the field is not nullable."
-            )
-        if key is not None and self.enforce and not self._unchanged_and_trusted(instance, key):
-            check_keys(self, [(instance, key)])
-
-    def _unchanged_and_trusted(self, instance: models.Model, key: Any) -> bool:
-        """``WEAKREL["CHECK_UNCHANGED_KEYS"] = False``: a saved row re-saved with the key
-        it was loaded with is not looked up again."""
-        if weakrel_settings.CHECK_UNCHANGED_KEYS or instance._state.adding:
-            return False
-        return loaded_keys(instance).get(self.attname, _UNSET) == key
-
-    def checked_value(self, value: Any) -> Any:
-        """A key written by ``WeakQuerySet.update()``: converted, and checked."""
-        key = self.to_python(value)
-        if key is not None and self.enforce:
-            check_keys(self, [(None, key)])
-        return key
-
-    def check_batch(self, instances: list[models.Model]) -> None:
-        """``check_references()``: the keys of a batch, one query per database."""
-        pairs = ((obj, self.unchecked_key(obj)) for obj in instances)
-        check_keys(self, [(obj, key) for obj, key in pairs if key is not None])
-
     # -- deletion -------------------------------------------------------------------
 
-    def collect_dependents(self, collector: WeakCollector, targets: list) -> None:
+    def collect_dependents(self, collector: WeakCollector, targets: list[models.Model]) -> None:
         """Apply ``on_delete`` to the rows pointing at ``targets`` (being deleted)."""
         if self.on_delete is DO_NOTHING:
             return
@@ -367,7 +298,7 @@ class WeakForeignKey(WeakRelationField, models.Field):
 
     # -- lookups ----------------------------------------------------------------
 
-    def get_lookup(self, lookup_name: str):
+    def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name == "in":
             return lookups.WeakIn
         if self.target_resolved and isinstance(self.target_field, models.IntegerField):
@@ -375,7 +306,7 @@ class WeakForeignKey(WeakRelationField, models.Field):
             return self.target_field.get_lookup(lookup_name)
         return super().get_lookup(lookup_name)
 
-    def get_transform(self, name: str):
+    def get_transform(self, name: str) -> Any:
         transform = super().get_transform(name)
         if transform is not None or not self.target_resolved:
             return transform
@@ -389,7 +320,7 @@ class WeakForeignKey(WeakRelationField, models.Field):
 
     # -- migrations and checks ------------------------------------------------------
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         kwargs["on_delete"] = self.on_delete
         # As ForeignKey's: a to_field naming the target's primary key is left out.
@@ -429,7 +360,7 @@ class WeakForeignKey(WeakRelationField, models.Field):
         ]
 
 
-class WeakOneToOneField(WeakForeignKey):
+class WeakOneToOneField(WeakForeignKey[_ST, _GT]):
     """HasOne: a unique weak key; the target's reverse accessor returns one object."""
 
     one_to_one_relation = True
@@ -437,11 +368,28 @@ class WeakOneToOneField(WeakForeignKey):
     reverse_descriptor_class = ReverseWeakOneDescriptor
     description = _("Weak one-to-one reference")
 
-    def __init__(self, to: type[models.Model] | str, on_delete: Callable, **kwargs: Any) -> None:
+    @overload
+    def __init__(
+        self: WeakOneToOneField[_M | None, _M | None],
+        to: type[_M],
+        on_delete: Callable[..., Any],
+        *,
+        null: Literal[True],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: WeakOneToOneField[_M, _M], to: type[_M], on_delete: Callable[..., Any], **kwargs: Any
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: WeakOneToOneField[Any, Any], to: str, on_delete: Callable[..., Any], **kwargs: Any
+    ) -> None: ...
+    def __init__(self, to: Any, on_delete: Callable[..., Any], **kwargs: Any) -> None:
         kwargs["unique"] = True
         super().__init__(to, on_delete, **kwargs)
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         kwargs.pop("unique", None)
         return name, path, args, kwargs

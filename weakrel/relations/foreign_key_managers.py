@@ -8,26 +8,30 @@ Django. ``ReverseWeakManyDescriptor`` (``foreign_key_descriptors``) hands them o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from operator import attrgetter
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Model
 
-from weakrel.base import WeakRelationField
+from weakrel.generics import _M
 from weakrel.related import WeakRelatedManager
 
 
-class HasManyManager(WeakRelatedManager):
-    """``customer.orders``: the rows whose weak key names this instance."""
+class HasManyManager(WeakRelatedManager[_M]):
+    """``customer.orders``: the rows whose weak key names this instance.
 
-    field: WeakRelationField
+    ``HasManyManager[Order]`` to a type checker: a ``Manager[Order]`` with ``add()``,
+    ``create()`` and ``set()``.
+    """
+
+    field: Any
 
     # The instance's key (its token among the links too): an attrgetter for the
     # field's target key, set per class by the descriptor.
-    near_key: Callable[[Model], Any]
-    instance_token: Callable[[Model], Any]
+    near_key: Callable[[Model], Any]  # type: ignore[assignment]
+    instance_token: Callable[[Model], Any]  # type: ignore[assignment]
 
     def _check_readable(self) -> None:
         # As Django's reverse many-to-one manager: reading needs a saved instance;
@@ -35,20 +39,22 @@ class HasManyManager(WeakRelatedManager):
         self._check_saved()
 
     @classmethod
-    def related_model(cls) -> type[Model]:
+    def related_model(cls) -> type[_M]:
         return cls.field.model
 
     def key_name(self) -> str:
         return self.field.target_field.attname
 
-    def _narrow(self, queryset):
+    def _narrow(self, queryset: Any) -> Any:
         field = self.field
         queryset._add_hints(instance=self.instance)
         queryset._deferred_filter = (False, (), {field.attname: self.key})
         queryset._known_related_objects = {field: {self.key: self.instance}}
         return queryset
 
-    def prefetch_links(self, queryset, instances, fetch):
+    def prefetch_links(
+        self, queryset: Any, instances: list[Model], fetch: Callable[..., Any]
+    ) -> Any:
         field = self.field
         by_key = {field.key_of(instance): instance for instance in instances}
         by_key.pop(None, None)
@@ -67,7 +73,7 @@ class HasManyManager(WeakRelatedManager):
         kwargs[self.field.name] = self.instance
         return self._db_for_write()
 
-    def add(self, *objs: Model, bulk: bool = True) -> None:
+    def add(self, *objs: _M, bulk: bool = True) -> None:
         """Point ``objs`` at this instance and save them."""
         self._check_key()
         self._check_objs(objs)
@@ -92,37 +98,37 @@ class HasManyManager(WeakRelatedManager):
                     setattr(obj, field.name, self.instance)
                     obj.save(using=db)
 
-    add.alters_data = True
+    add.alters_data = True  # type: ignore[attr-defined]
 
-    def create(self, **kwargs: Any) -> Model:
+    def create(self, **kwargs: Any) -> _M:
         return self._write("create", self._link(kwargs), kwargs)
 
-    create.alters_data = True
+    create.alters_data = True  # type: ignore[attr-defined]
 
-    def get_or_create(self, **kwargs: Any) -> tuple[Model, bool]:
+    def get_or_create(self, **kwargs: Any) -> tuple[_M, bool]:  # type: ignore[override]
         return self._write("get_or_create", self._link(kwargs), kwargs)
 
-    get_or_create.alters_data = True
+    get_or_create.alters_data = True  # type: ignore[attr-defined]
 
-    def update_or_create(self, **kwargs: Any) -> tuple[Model, bool]:
+    def update_or_create(self, **kwargs: Any) -> tuple[_M, bool]:  # type: ignore[override]
         return self._write("update_or_create", self._link(kwargs), kwargs)
 
-    update_or_create.alters_data = True
+    update_or_create.alters_data = True  # type: ignore[attr-defined]
 
-    def set(self, objs, *, bulk: bool = True, clear: bool = False) -> None:
+    def set(self, objs: Iterable[_M], *, bulk: bool = True, clear: bool = False) -> None:
         """Make ``objs`` the dependents of this instance (with a nullable key, only them)."""
         self._check_key()
         objs = tuple(objs)
         self._check_objs(objs)
         self.add(*objs, bulk=bulk)
 
-    set.alters_data = True
+    set.alters_data = True  # type: ignore[attr-defined]
 
 
-class NullableHasManyManager(HasManyManager):
+class NullableHasManyManager(HasManyManager[_M]):
     """``customer.orders`` when the key is nullable: rows can also be unlinked."""
 
-    def remove(self, *objs: Model, bulk: bool = True) -> None:
+    def remove(self, *objs: _M, bulk: bool = True) -> None:
         """Unlink ``objs`` from this instance (the key becomes NULL)."""
         if not objs:
             return
@@ -140,15 +146,15 @@ class NullableHasManyManager(HasManyManager):
         for obj in objs:
             setattr(obj, field.name, None)
 
-    remove.alters_data = True
+    remove.alters_data = True  # type: ignore[attr-defined]
 
     def clear(self, *, bulk: bool = True) -> None:
         self._check_key()
         self._clear(self, bulk)
 
-    clear.alters_data = True
+    clear.alters_data = True  # type: ignore[attr-defined]
 
-    def _clear(self, queryset, bulk: bool) -> None:
+    def _clear(self, queryset: Any, bulk: bool) -> None:
         self._clear_prefetch_cache()
         db = self._db_for_write()
         queryset = queryset.using(db)
@@ -160,9 +166,9 @@ class NullableHasManyManager(HasManyManager):
                     setattr(obj, self.field.name, None)
                     obj.save(update_fields=[self.field.name])
 
-    _clear.alters_data = True
+    _clear.alters_data = True  # type: ignore[attr-defined]
 
-    def set(self, objs, *, bulk: bool = True, clear: bool = False) -> None:
+    def set(self, objs: Iterable[_M], *, bulk: bool = True, clear: bool = False) -> None:
         self._check_key()
         objs = tuple(objs)
         self._check_objs(objs)
@@ -182,4 +188,4 @@ class NullableHasManyManager(HasManyManager):
             self.remove(*old, bulk=bulk)
             self.add(*new, bulk=bulk)
 
-    set.alters_data = True
+    set.alters_data = True  # type: ignore[attr-defined]

@@ -33,7 +33,7 @@ column-less field it is not part of migrations (the through model is).
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from django.core import checks, exceptions
 from django.db import models
@@ -47,13 +47,19 @@ from weakrel.base import (
     model_label,
     weak_fields,
 )
+from weakrel.generics import _GT, _M, _ST
 from weakrel.inheritance import key_column
 from weakrel.lookups import RelatedPath, RelationCol, RemoteLookup, Unlinked
 from weakrel.relations.many_to_many_descriptors import ThroughDescriptor
 from weakrel.reverse import ManagerValuedField, ReverseSide
 
 if TYPE_CHECKING:
-    pass
+    from collections.abc import Sequence
+
+    class Unassignable:
+        """What a manager-valued field takes on assignment: nothing (use ``set()``)."""
+
+    from weakrel.relations.many_to_many_descriptors import ThroughManager
 
 
 class ThroughRel(WeakRel):
@@ -61,14 +67,26 @@ class ThroughRel(WeakRel):
 
     parent_link = False
 
-    def __init__(self, field, to, through, through_fields, related_name, related_query_name):
+    def __init__(
+        self,
+        field: WeakManyToManyField[Any, Any],
+        to: type[models.Model] | str,
+        through: type[models.Model] | str,
+        through_fields: tuple[str, str] | None,
+        related_name: str | None,
+        related_query_name: str | None,
+    ) -> None:
         super().__init__(field, to, None, related_name, related_query_name)
         self.through = through
         self.through_fields = through_fields
 
 
-class WeakManyToManyField(WeakRelationField, ManagerValuedField, models.Field):
-    """HasManyThrough: targets linked by the rows of a ``through`` model."""
+class WeakManyToManyField(WeakRelationField[_ST, _GT], ManagerValuedField, models.Field):
+    """HasManyThrough: targets linked by the rows of a ``through`` model.
+
+    ``physician.patients`` is a ``ThroughManager[Patient]`` to a type checker; the
+    field takes no assignment (use ``set()``): its assignment type is ``Unassignable``.
+    """
 
     # Private and column-less, like GenericRelation: no migration, no form field.
     concrete = False
@@ -79,7 +97,30 @@ class WeakManyToManyField(WeakRelationField, ManagerValuedField, models.Field):
     description = _("Weak many-to-many relation through an intermediate model")
     migration_path = "weakrel.through.WeakManyToManyField"
     check_ids = {"target": "weakrel.E101", "clash": "weakrel.E104"}
+    remote_field: ThroughRel  # type: ignore[assignment]
 
+    @overload
+    def __init__(
+        self: WeakManyToManyField[Unassignable, ThroughManager[_M]],
+        to: type[_M],
+        *,
+        through: type[models.Model] | str,
+        through_fields: tuple[str, str] | None = None,
+        related_name: str | None = None,
+        related_query_name: str | None = None,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: WeakManyToManyField[Unassignable, ThroughManager[Any]],
+        to: str,
+        *,
+        through: type[models.Model] | str,
+        through_fields: tuple[str, str] | None = None,
+        related_name: str | None = None,
+        related_query_name: str | None = None,
+        **kwargs: Any,
+    ) -> None: ...
     def __init__(
         self,
         to: type[models.Model] | str,
@@ -102,7 +143,9 @@ class WeakManyToManyField(WeakRelationField, ManagerValuedField, models.Field):
 
     # -- model class wiring -------------------------------------------------------
 
-    def contribute_to_class(self, cls, name, private_only=False, **kwargs):
+    def contribute_to_class(
+        self, cls: type[models.Model], name: str, private_only: bool = False, **kwargs: Any
+    ) -> None:
         # No column: a private field, like GenericRelation.
         super().contribute_to_class(cls, name, private_only=True, **kwargs)
 
@@ -112,21 +155,23 @@ class WeakManyToManyField(WeakRelationField, ManagerValuedField, models.Field):
     def reverse_field(self) -> ReverseWeakManyToMany:
         return ReverseWeakManyToMany(self)
 
-    def reverse_descriptor(self, reverse: ReverseWeakManyToMany) -> ThroughDescriptor:
+    def reverse_descriptor(self, reverse: ReverseSide) -> ThroughDescriptor:
         return ThroughDescriptor(self, reverse=True)
 
     def related_models(self) -> tuple[Any, ...]:
         return (self.remote_field.model, self.remote_field.through)
 
-    def resolve_related(self, target, through) -> None:
+    def resolve_related(self, target: type[models.Model], *others: type[models.Model]) -> None:
+        (through,) = others
         self.remote_field.through = through
         super().resolve_related(target)
 
-    def get_attname_column(self):
+    def get_attname_column(self) -> tuple[str, None]:
         return self.get_attname(), None
 
     @property
-    def through(self) -> type[models.Model] | str:
+    def through(self) -> type[models.Model]:
+        """The through model (its label while the relation is not resolved)."""
         return self.remote_field.through
 
     def sides(self, reverse: bool) -> tuple[Any, Any]:
@@ -221,7 +266,7 @@ class WeakManyToManyField(WeakRelationField, ManagerValuedField, models.Field):
 
     # -- migrations and checks ----------------------------------------------------
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         for key in ("blank", "editable", "serialize"):
             kwargs.pop(key, None)

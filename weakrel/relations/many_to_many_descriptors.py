@@ -10,7 +10,7 @@ writes links as through rows. It prefetches through the core's one fan-out.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
@@ -20,6 +20,7 @@ from django.db.models.utils import resolve_callables
 from weakrel import routing
 from weakrel.base import WeakRelationField
 from weakrel.enforcement import check_references
+from weakrel.generics import _M
 from weakrel.related import RelatedManagerDescriptor, WeakRelatedManager
 from weakrel.routing import filter_in
 
@@ -27,7 +28,9 @@ from weakrel.routing import filter_in
 class ThroughDescriptor(RelatedManagerDescriptor):
     """``physician.patients`` (forward) and ``patient.physicians`` (reverse)."""
 
-    def __init__(self, field: WeakRelationField, *, reverse: bool) -> None:
+    field: Any  # a WeakManyToManyField
+
+    def __init__(self, field: WeakRelationField[Any, Any], *, reverse: bool) -> None:
         self.field = field
         self.reverse = reverse
 
@@ -37,7 +40,7 @@ class ThroughDescriptor(RelatedManagerDescriptor):
         return self.field.through
 
     @property
-    def manager_kind(self) -> type[ThroughManager]:
+    def manager_kind(self) -> type[ThroughManager[Any]]:
         return ThroughManager
 
     def manager_model(self) -> type[models.Model]:
@@ -64,12 +67,12 @@ class ThroughDescriptor(RelatedManagerDescriptor):
         )
 
 
-class ThroughManager(WeakRelatedManager):
+class ThroughManager(WeakRelatedManager[_M]):
     """The far side of a :class:`WeakManyToManyField`, bound to one near-side instance:
     ``near`` is the through model's key to the instance, ``far`` its key to the rows
     read."""
 
-    reverse: bool
+    reverse: bool  # type: ignore[assignment]
     near: Any
     far: Any
     query_name: str
@@ -83,7 +86,7 @@ class ThroughManager(WeakRelatedManager):
         self._check_saved(article="a")
 
     @classmethod
-    def related_model(cls) -> type[models.Model]:
+    def related_model(cls) -> type[_M]:
         return cls.far.related_model
 
     @property
@@ -101,11 +104,13 @@ class ThroughManager(WeakRelatedManager):
 
     # -- reading ----------------------------------------------------------------
 
-    def _through_rows(self, *, using: str | None = None):
+    def _through_rows(self, *, using: str | None = None) -> models.QuerySet[Any]:
         db = using or routing.db_for_read(self.through, instance=self.instance)
         return self.through._base_manager.using(db).filter(**{self.near.attname: self.key})
 
-    def prefetch_links(self, queryset, instances, fetch):
+    def prefetch_links(
+        self, queryset: Any, instances: list[models.Model], fetch: Callable[..., Any]
+    ) -> Iterator[tuple[Any, models.Model]]:
         """The through rows first, then the targets they name (one query each)."""
         near, far = self.near, self.far
         keys = {near.key_of(inst) for inst in instances} - {None}
@@ -144,7 +149,7 @@ class ThroughManager(WeakRelatedManager):
                 keys.append(key)
         return keys
 
-    def _send(self, action: str, keys, db: str) -> None:
+    def _send(self, action: str, keys: Iterable[Any] | None, db: str) -> None:
         m2m_changed.send(
             sender=self.through,
             action=action,
@@ -155,13 +160,13 @@ class ThroughManager(WeakRelatedManager):
             using=db,
         )
 
-    def add(self, *objs: Any, through_defaults: dict | None = None) -> None:
+    def add(self, *objs: _M | Any, through_defaults: dict[str, Any] | None = None) -> None:
         """Link ``objs`` (instances or keys): one through row each, unless linked."""
         self._added(objs, through_defaults)
 
-    add.alters_data = True
+    add.alters_data = True  # type: ignore[attr-defined]
 
-    def _added(self, objs: Iterable[Any], through_defaults: dict | None = None) -> int:
+    def _added(self, objs: Iterable[Any], through_defaults: dict[str, Any] | None = None) -> int:
         """``add(*objs)``, returning how many links this call stored."""
         self._check_key()
         self._clear_prefetch_cache()
@@ -228,7 +233,7 @@ class ThroughManager(WeakRelatedManager):
                 rows = [row for row in rows if getattr(row, self.far.attname) in unlinked]
         return rows
 
-    def remove(self, *objs: Any) -> None:
+    def remove(self, *objs: _M | Any) -> None:
         """Unlink ``objs``: delete their through rows (the targets stay)."""
         self._check_key()
         self._clear_prefetch_cache()
@@ -241,7 +246,7 @@ class ThroughManager(WeakRelatedManager):
             self._through_rows(using=db).filter(**{f"{self.far.attname}__in": keys}).delete()
             self._send("post_remove", keys, db)
 
-    remove.alters_data = True
+    remove.alters_data = True  # type: ignore[attr-defined]
 
     def clear(self) -> None:
         """Unlink every target: delete all of this instance's through rows."""
@@ -253,9 +258,15 @@ class ThroughManager(WeakRelatedManager):
             self._through_rows(using=db).delete()
             self._send("post_clear", None, db)
 
-    clear.alters_data = True
+    clear.alters_data = True  # type: ignore[attr-defined]
 
-    def set(self, objs, *, clear: bool = False, through_defaults: dict | None = None) -> None:
+    def set(
+        self,
+        objs: Iterable[_M | Any],
+        *,
+        clear: bool = False,
+        through_defaults: dict[str, Any] | None = None,
+    ) -> None:
         """Make ``objs`` exactly the linked targets (adding and removing the difference)."""
         self._check_key()
         objs = tuple(objs)
@@ -273,27 +284,33 @@ class ThroughManager(WeakRelatedManager):
                 through_defaults=through_defaults,
             )
 
-    set.alters_data = True
+    set.alters_data = True  # type: ignore[attr-defined]
 
-    def _create_target(self, method: str, kwargs: dict[str, Any], through_defaults) -> Any:
+    def _create_target(
+        self, method: str, kwargs: dict[str, Any], through_defaults: dict[str, Any] | None
+    ) -> Any:
         """Run ``method`` (create, get_or_create, ...) for a target in its own
         database, and link a target it created."""
         self._check_key()
         db = routing.db_for_write(self.model, instance=self.instance)
         return self._write_linked(method, db, kwargs, through_defaults=through_defaults)
 
-    def create(self, *, through_defaults: dict | None = None, **kwargs: Any):
+    def create(self, *, through_defaults: dict[str, Any] | None = None, **kwargs: Any) -> _M:
         """Create a target in its own database, then link it."""
         return self._create_target("create", kwargs, through_defaults)
 
-    create.alters_data = True
+    create.alters_data = True  # type: ignore[attr-defined]
 
-    def get_or_create(self, *, through_defaults: dict | None = None, **kwargs: Any):
+    def get_or_create(  # type: ignore[override]
+        self, *, through_defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[_M, bool]:
         return self._create_target("get_or_create", kwargs, through_defaults)
 
-    get_or_create.alters_data = True
+    get_or_create.alters_data = True  # type: ignore[attr-defined]
 
-    def update_or_create(self, *, through_defaults: dict | None = None, **kwargs: Any):
+    def update_or_create(  # type: ignore[override]
+        self, *, through_defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[_M, bool]:
         return self._create_target("update_or_create", kwargs, through_defaults)
 
-    update_or_create.alters_data = True
+    update_or_create.alters_data = True  # type: ignore[attr-defined]

@@ -29,7 +29,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from django.core import exceptions
 from django.db import models, transaction
@@ -41,6 +41,7 @@ from weakrel import routing
 from weakrel.base import WeakRel, WeakRelationField
 from weakrel.deletion import PULL, collector_hook
 from weakrel.enforcement import check_keys
+from weakrel.generics import _GT, _M, _ST
 from weakrel.relations.references_descriptors import (
     ReferencesManyDescriptor,
     ReverseReferencesDescriptor,
@@ -55,10 +56,15 @@ from weakrel.reverse import ReverseSide
 from weakrel.routing import chunks, key_chunk_size
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
     from weakrel.deletion import WeakCollector
+    from weakrel.relations.references_descriptors import ReferencesManager
 
 
-class KeyList(list):
+class KeyList(list[Any]):
     """The keys of a ``WeakReferencesMany`` on an instance: a list whose ``str()`` is
     its JSON form, which is what Django's XML serializer writes (and reads back)."""
 
@@ -75,8 +81,12 @@ class KeyListAttribute(DeferredAttribute):
         instance.__dict__[self.field.attname] = value
 
 
-class WeakReferencesMany(WeakRelationField, models.JSONField):
-    """ReferencesMany: a JSON list of keys of ``to``, in any database."""
+class WeakReferencesMany(WeakRelationField[_ST, _GT], models.JSONField):
+    """ReferencesMany: a JSON list of keys of ``to``, in any database.
+
+    ``article.tags`` is a ``ReferencesManager[Tag]`` to a type checker; it is
+    assigned a list of tags or keys.
+    """
 
     description = _("Weak references (a list of keys of another model)")
     default_error_messages = {
@@ -92,10 +102,24 @@ class WeakReferencesMany(WeakRelationField, models.JSONField):
     db_constraint = False
     descriptor_class = KeyListAttribute
 
+    @overload
+    def __init__(
+        self: WeakReferencesMany[Iterable[_M | Any], ReferencesManager[_M]],
+        to: type[_M],
+        on_delete: Callable[..., Any] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: WeakReferencesMany[Iterable[Any], ReferencesManager[Any]],
+        to: str,
+        on_delete: Callable[..., Any] = ...,
+        **kwargs: Any,
+    ) -> None: ...
     def __init__(
         self,
         to: type[models.Model] | str,
-        on_delete: Callable = PULL,
+        on_delete: Callable[..., Any] = PULL,
         *,
         related_name: str | None = None,
         related_query_name: str | None = None,
@@ -124,11 +148,11 @@ class WeakReferencesMany(WeakRelationField, models.JSONField):
     def reverse_field(self) -> ReverseReferencesMany:
         return ReverseReferencesMany(self)
 
-    def reverse_descriptor(self, reverse: ReverseReferencesMany) -> ReverseReferencesDescriptor:
+    def reverse_descriptor(self, reverse: ReverseSide) -> ReverseReferencesDescriptor:
         return ReverseReferencesDescriptor(self)
 
     @property
-    def foreign_related_fields(self) -> tuple[models.Field, ...]:
+    def foreign_related_fields(self) -> tuple[models.Field[Any, Any], ...]:
         # Read by Django's deletion Collector when it defers unneeded columns.
         return (self.key_field,)
 
@@ -138,7 +162,7 @@ class WeakReferencesMany(WeakRelationField, models.JSONField):
         """A target instance or a raw key, as the target's key (``"3"`` becomes 3)."""
         if not isinstance(value, models.Model):
             return self.target_key.to_python(value)
-        if not isinstance(value, self.related_model._meta.concrete_model):
+        if not isinstance(value, self.related_model._meta.concrete_model):  # type: ignore[arg-type]
             raise ValueError(
                 f'Cannot use "{value!r}" in "{self.model.__name__}.{self.name}": it '
                 f'must be a "{self.related_model._meta.object_name}" instance.'
@@ -164,7 +188,7 @@ class WeakReferencesMany(WeakRelationField, models.JSONField):
         """The distinct keys of ``instance``'s list, in stored order."""
         return list(dict.fromkeys(self.key_list(getattr(instance, self.attname))))
 
-    def from_db_value(self, value, expression, connection):
+    def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
         value = super().from_db_value(value, expression, connection)
         if isinstance(value, list) and getattr(expression, "target", None) is self:
             return [self.key_field.to_python(key) for key in value]
@@ -222,7 +246,8 @@ class WeakReferencesMany(WeakRelationField, models.JSONField):
             raise exceptions.ValidationError({self.name: self._duplicate_error(repeated)})
         if self.enforce:
             # Saved targets assigned to the instance are known to exist.
-            known = {self.key_of(obj) for obj in self.get_cached_value(model_instance, ())}
+            cached: Any = self.get_cached_value(model_instance, ())
+            known = {self.key_of(obj) for obj in cached}
             check_keys(self, [(model_instance, key) for key in keys if key not in known])
         setattr(model_instance, self.attname, keys)
 
@@ -248,7 +273,7 @@ class WeakReferencesMany(WeakRelationField, models.JSONField):
             ],
         )
 
-    def validate(self, value: Any, model_instance: models.Model) -> None:
+    def validate(self, value: Any, model_instance: models.Model | None) -> None:
         super().validate(value, model_instance)
         keys = self.key_list(value)
         repeated = self.repeated(keys)
@@ -289,7 +314,7 @@ class WeakReferencesMany(WeakRelationField, models.JSONField):
             # Keys pulled in earlier rounds stay pulled: the last update of a row wins.
             gone = collector.pulled[alias, self]
             gone |= keys
-            by_list: dict[tuple, list[models.Model]] = defaultdict(list)
+            by_list: dict[tuple[Any, ...], list[models.Model]] = defaultdict(list)
             for row in rows:
                 by_list[tuple(k for k in getattr(row, self.attname) if k not in gone)].append(row)
             for kept, objs in by_list.items():
@@ -303,16 +328,18 @@ class WeakReferencesMany(WeakRelationField, models.JSONField):
         """The target keys one row's list holds, for ``weakrel.scanner``."""
         return value if isinstance(value, list) else []
 
-    def pull_keys(self, queryset: models.QuerySet, keys: Iterable[Any]) -> int:
+    def pull_keys(self, queryset: models.QuerySet[Any], keys: Iterable[Any]) -> int:
         """Remove ``keys`` from the lists of the rows of ``queryset``; rows changed."""
         gone = set(keys)
         return self.rewrite_lists(queryset, lambda held: [k for k in held if k not in gone])
 
-    def append_key(self, queryset: models.QuerySet, key: Any) -> int:
+    def append_key(self, queryset: models.QuerySet[Any], key: Any) -> int:
         """Append ``key`` to the lists of the rows of ``queryset`` that lack it."""
         return self.rewrite_lists(queryset, lambda held: held if key in held else [*held, key])
 
-    def rewrite_lists(self, queryset: models.QuerySet, change: Callable) -> int:
+    def rewrite_lists(
+        self, queryset: models.QuerySet[Any], change: Callable[[list[Any]], list[Any]]
+    ) -> int:
         """Replace the list of each row of ``queryset`` with ``change(list)``.
 
         A read-modify-write: the rows are read locked (``routing.for_update()``: row
@@ -325,28 +352,28 @@ class WeakReferencesMany(WeakRelationField, models.JSONField):
         with transaction.atomic(using=db):
             locked = routing.for_update(queryset, self.attname)
             rows = locked.order_by("pk").values_list("pk", self.attname)
-            by_list: dict[tuple, list[Any]] = defaultdict(list)
+            by_list: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
             for pk, value in rows:
                 held = self.scan_keys(value)
                 kept = change(held)
                 if kept != held:
                     by_list[tuple(kept)].append(pk)
             base = self.model._base_manager.using(db)
-            for kept, pks in by_list.items():
+            for keys, pks in by_list.items():
                 for chunk in chunks(pks, key_chunk_size(db)):
-                    changed += base.filter(pk__in=chunk).update(**{self.attname: list(kept)})
+                    changed += base.filter(pk__in=chunk).update(**{self.attname: list(keys)})
         return changed
 
     # -- lookups ------------------------------------------------------------------
 
-    def get_lookup(self, lookup_name: str):
+    def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name == "in":
             return ContainsAny
         if lookup_name == "exact":
             return exact
         return super().get_lookup(lookup_name)
 
-    def get_transform(self, name: str):
+    def get_transform(self, name: str) -> Any:
         if not self.target_resolved:
             return super().get_transform(name)
         if name not in ("pk", self.key_field.name):
@@ -358,7 +385,7 @@ class WeakReferencesMany(WeakRelationField, models.JSONField):
 
     # -- migrations ---------------------------------------------------------------
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         if kwargs.get("default") is list:
             del kwargs["default"]

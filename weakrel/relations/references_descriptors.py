@@ -21,10 +21,11 @@ from django.db.models import Case, IntegerField, Value, When
 
 from weakrel import routing
 from weakrel.base import WeakRelationField
+from weakrel.generics import _M
 from weakrel.related import RelatedManagerDescriptor, WeakRelatedManager
 
 
-def _stored_order(attname: str, keys: list[Any]):
+def _stored_order(attname: str, keys: list[Any]) -> Case:
     return Case(
         *[When(**{attname: key}, then=Value(i)) for i, key in enumerate(keys)],
         default=Value(len(keys)),
@@ -35,11 +36,13 @@ def _stored_order(attname: str, keys: list[Any]):
 class ReferencesManyDescriptor(RelatedManagerDescriptor):
     """``article.tags``: a related manager; assigning sets ``article.tags_ids``."""
 
-    def __init__(self, field: WeakRelationField) -> None:
+    field: Any  # a WeakReferencesMany
+
+    def __init__(self, field: WeakRelationField[Any, Any]) -> None:
         self.field = field
 
     @property
-    def manager_kind(self) -> type[ReferencesManager]:
+    def manager_kind(self) -> type[ReferencesManager[Any]]:
         return ReferencesManager
 
     def manager_model(self) -> type[models.Model]:
@@ -63,16 +66,16 @@ class ReferencesManyDescriptor(RelatedManagerDescriptor):
             cache.pop(field.name, None)
 
 
-class ReferencesManager(WeakRelatedManager):
+class ReferencesManager(WeakRelatedManager[_M]):
     """``article.tags``: the targets the instance's list names, in stored order.
 
     Each write saves the instance's list at once.
     """
 
-    field: WeakRelationField
+    field: Any
 
     @classmethod
-    def related_model(cls) -> type[models.Model]:
+    def related_model(cls) -> type[_M]:
         return cls.field.related_model
 
     def near_key(self, instance: models.Model) -> tuple[Any, ...]:
@@ -81,7 +84,7 @@ class ReferencesManager(WeakRelatedManager):
     def instance_token(self, instance: models.Model) -> int:
         return id(instance)
 
-    def _narrow(self, queryset):
+    def _narrow(self, queryset: Any) -> Any:
         """The targets named by the list, ordered as stored (first occurrence)."""
         keys = list(self.key)
         queryset._add_hints(instance=self.instance)
@@ -95,7 +98,7 @@ class ReferencesManager(WeakRelatedManager):
         queryset._weakrel_keys = self.key
         return queryset
 
-    def get_queryset(self):
+    def get_queryset(self) -> models.QuerySet[_M]:
         cache = getattr(self.instance, "_prefetched_objects_cache", {})
         cached = cache.get(self.cache_name)
         # A prefetched result counts only while the list is the one it was made for.
@@ -103,7 +106,9 @@ class ReferencesManager(WeakRelatedManager):
             return cached
         return self._narrow(super(WeakRelatedManager, self).get_queryset())
 
-    def prefetch_links(self, queryset, instances, fetch):
+    def prefetch_links(
+        self, queryset: Any, instances: list[models.Model], fetch: Callable[..., Any]
+    ) -> Any:
         field = self.field
         lists = {id(inst): field.stored_keys(inst) for inst in instances}
         wanted = {key for keys in lists.values() for key in keys}
@@ -155,7 +160,7 @@ class ReferencesManager(WeakRelatedManager):
     def natural_key(self) -> list[Any]:
         """The natural keys of the targets, in stored order: what
         ``dumpdata --natural-foreign`` writes for the list (loaddata reads them back)."""
-        return [obj.natural_key() for obj in self.all()]
+        return [obj.natural_key() for obj in self.all()]  # type: ignore[attr-defined]
 
     def _added(self, objs: Iterable[Any]) -> int:
         """``add(*objs)``, returning how many keys this call appended."""
@@ -171,61 +176,63 @@ class ReferencesManager(WeakRelatedManager):
         self._rewrite(append)
         return len(added)
 
-    def add(self, *objs: Any) -> None:
+    def add(self, *objs: _M | Any) -> None:
         """Append targets (instances or keys) not already in the list, and save."""
         self._added(objs)
 
-    add.alters_data = True
+    add.alters_data = True  # type: ignore[attr-defined]
 
-    def remove(self, *objs: Any) -> None:
+    def remove(self, *objs: _M | Any) -> None:
         """Drop every occurrence of these targets from the list, and save."""
         gone = set(self.field.key_list(objs))
         self._rewrite(lambda keys: [key for key in keys if key not in gone])
 
-    remove.alters_data = True
+    remove.alters_data = True  # type: ignore[attr-defined]
 
-    def set(self, objs: Iterable[Any]) -> None:
+    def set(self, objs: Iterable[_M | Any]) -> None:
         """Replace the list (order kept), and save."""
         keys = self.field.key_list(objs)
         self._rewrite(lambda held: keys)
 
-    set.alters_data = True
+    set.alters_data = True  # type: ignore[attr-defined]
 
     def clear(self) -> None:
         self._rewrite(lambda held: [])
 
-    clear.alters_data = True
+    clear.alters_data = True  # type: ignore[attr-defined]
 
     def _create_target(self, method: str, kwargs: dict[str, Any]) -> Any:
         db = routing.db_for_write(self.model, instance=self.instance)
         return self._write_linked(method, db, kwargs)
 
-    def create(self, **kwargs: Any) -> models.Model:
+    def create(self, **kwargs: Any) -> _M:
         """Create a target in its own database, then append it and save."""
         return self._create_target("create", kwargs)
 
-    create.alters_data = True
+    create.alters_data = True  # type: ignore[attr-defined]
 
-    def get_or_create(self, **kwargs: Any) -> tuple[models.Model, bool]:
+    def get_or_create(self, **kwargs: Any) -> tuple[_M, bool]:  # type: ignore[override]
         """Found among the listed targets it is listed already; created, it is appended."""
         return self._create_target("get_or_create", kwargs)
 
-    get_or_create.alters_data = True
+    get_or_create.alters_data = True  # type: ignore[attr-defined]
 
-    def update_or_create(self, **kwargs: Any) -> tuple[models.Model, bool]:
+    def update_or_create(self, **kwargs: Any) -> tuple[_M, bool]:  # type: ignore[override]
         return self._create_target("update_or_create", kwargs)
 
-    update_or_create.alters_data = True
+    update_or_create.alters_data = True  # type: ignore[attr-defined]
 
 
 class ReverseReferencesDescriptor(RelatedManagerDescriptor):
     """``tag.articles``: a related manager over the rows whose list holds this tag."""
 
-    def __init__(self, field: WeakRelationField) -> None:
+    field: Any  # a WeakReferencesMany
+
+    def __init__(self, field: WeakRelationField[Any, Any]) -> None:
         self.field = field
 
     @property
-    def manager_kind(self) -> type[ReverseReferencesManager]:
+    def manager_kind(self) -> type[ReverseReferencesManager[Any]]:
         return ReverseReferencesManager
 
     def manager_model(self) -> type[models.Model]:
@@ -241,7 +248,7 @@ class ReverseReferencesDescriptor(RelatedManagerDescriptor):
         )
 
 
-class ReverseReferencesManager(WeakRelatedManager):
+class ReverseReferencesManager(WeakRelatedManager[_M]):
     """``tag.articles``: the rows whose list holds this instance's key.
 
     Writes change those lists: ``add`` appends the key, ``remove`` and ``clear``
@@ -249,10 +256,10 @@ class ReverseReferencesManager(WeakRelatedManager):
     transaction on the rows' database.
     """
 
-    field: WeakRelationField
+    field: Any
 
     @classmethod
-    def related_model(cls) -> type[models.Model]:
+    def related_model(cls) -> type[_M]:
         return cls.field.model
 
     def near_key(self, instance: models.Model) -> Any:
@@ -264,7 +271,9 @@ class ReverseReferencesManager(WeakRelatedManager):
     def core_filters(self) -> dict[str, Any]:
         return {self.field.name: self.key}
 
-    def prefetch_links(self, queryset, instances, fetch):
+    def prefetch_links(
+        self, queryset: Any, instances: list[models.Model], fetch: Callable[..., Any]
+    ) -> Any:
         field = self.field
         keys = {field.key_of(inst) for inst in instances} - {None}
         if not keys:
@@ -276,7 +285,7 @@ class ReverseReferencesManager(WeakRelatedManager):
 
     # -- writing ------------------------------------------------------------------
 
-    def _rows(self, objs: Iterable[models.Model], db: str):
+    def _rows(self, objs: Iterable[models.Model], db: str) -> models.QuerySet[Any]:
         pks = []
         for obj in objs:
             self._check_objs([obj])
@@ -285,11 +294,11 @@ class ReverseReferencesManager(WeakRelatedManager):
             pks.append(obj.pk)
         return self.model._base_manager.using(db).filter(pk__in=pks)
 
-    def add(self, *objs: models.Model) -> None:
+    def add(self, *objs: _M | Any) -> None:
         """Append this instance's key to the lists of ``objs`` that lack it."""
         self._added(objs)
 
-    add.alters_data = True
+    add.alters_data = True  # type: ignore[attr-defined]
 
     def _added(self, objs: Iterable[models.Model]) -> int:
         """``add(*objs)``, returning how many lists this call appended the key to."""
@@ -303,7 +312,7 @@ class ReverseReferencesManager(WeakRelatedManager):
                 setattr(obj, field.attname, [*held, self.key])
         return changed
 
-    def remove(self, *objs: models.Model) -> None:
+    def remove(self, *objs: _M | Any) -> None:
         """Pull this instance's key from the lists of ``objs``."""
         self._check_key()
         self._clear_prefetch_cache()
@@ -313,7 +322,7 @@ class ReverseReferencesManager(WeakRelatedManager):
             held = field.key_list(getattr(obj, field.attname))
             setattr(obj, field.attname, [key for key in held if key != self.key])
 
-    remove.alters_data = True
+    remove.alters_data = True  # type: ignore[attr-defined]
 
     def clear(self) -> None:
         """Pull this instance's key from every list that holds it."""
@@ -323,9 +332,9 @@ class ReverseReferencesManager(WeakRelatedManager):
         holders = self.model._base_manager.using(db).filter(**self.core_filters())
         self.field.pull_keys(holders, [self.key])
 
-    clear.alters_data = True
+    clear.alters_data = True  # type: ignore[attr-defined]
 
-    def set(self, objs: Iterable[models.Model]) -> None:
+    def set(self, objs: Iterable[_M | Any]) -> None:
         """Make ``objs`` exactly the rows whose list holds this instance's key."""
         self._check_key()
         objs = tuple(objs)
@@ -337,7 +346,7 @@ class ReverseReferencesManager(WeakRelatedManager):
             self.field.pull_keys(holders.exclude(pk__in=wanted), [self.key])
             self.add(*objs)
 
-    set.alters_data = True
+    set.alters_data = True  # type: ignore[attr-defined]
 
     def _link(self, kwargs: dict[str, Any]) -> str:
         """Prepare a write that creates a row holding this instance's key."""
@@ -348,19 +357,19 @@ class ReverseReferencesManager(WeakRelatedManager):
         kwargs[field.attname] = held if self.key in held else [*held, self.key]
         return self._db_for_write()
 
-    def create(self, **kwargs: Any) -> models.Model:
+    def create(self, **kwargs: Any) -> _M:
         """Create a row whose list holds this instance's key."""
         return self._write("create", self._link(kwargs), kwargs)
 
-    create.alters_data = True
+    create.alters_data = True  # type: ignore[attr-defined]
 
-    def get_or_create(self, **kwargs: Any) -> tuple[models.Model, bool]:
+    def get_or_create(self, **kwargs: Any) -> tuple[_M, bool]:  # type: ignore[override]
         """Found among the holders it holds the key already; created, it is added."""
         return self._write_linked("get_or_create", self._db_for_write(), kwargs)
 
-    get_or_create.alters_data = True
+    get_or_create.alters_data = True  # type: ignore[attr-defined]
 
-    def update_or_create(self, **kwargs: Any) -> tuple[models.Model, bool]:
+    def update_or_create(self, **kwargs: Any) -> tuple[_M, bool]:  # type: ignore[override]
         return self._write_linked("update_or_create", self._db_for_write(), kwargs)
 
-    update_or_create.alters_data = True
+    update_or_create.alters_data = True  # type: ignore[attr-defined]

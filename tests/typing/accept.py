@@ -1,0 +1,53 @@
+"""What a type checker must accept and infer for weak relations (tests/test_typing.py).
+
+Type-checked with mypy and django-stubs, never imported by the suite.
+"""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from typing_extensions import assert_type
+
+from tests.blog.models import Pinboard, Tag
+from tests.clinic.models import Clinic, Patient
+from tests.shop.models import Customer, Order, Profile, Region
+from weakrel.managers import HasManyManager, ReferencesManager, ThroughManager
+
+
+def belongs_to(order: Order, customer: Customer) -> None:
+    assert_type(order.customer, Customer)
+    order.customer = customer
+    assert_type(customer.region, Region | None)
+    customer.region = None
+
+
+def has_one(profile: Profile) -> None:
+    assert_type(profile.customer, Customer)
+
+
+def has_many(customer: Customer) -> None:
+    assert_type(customer.orders, HasManyManager[Order])
+    assert_type(customer.orders.all(), QuerySet[Order, Order])
+    assert_type(customer.orders.filter(total__gt=1).first(), Order | None)
+    assert_type(customer.orders.create(total=3), Order)
+    customer.orders.add(Order())
+
+
+def has_many_through(clinic: Clinic, patient: Patient) -> None:
+    assert_type(clinic.referred, ThroughManager[Patient])
+    assert_type(clinic.referred.all(), QuerySet[Patient, Patient])
+    clinic.referred.add(patient)
+    clinic.referred.set([patient], through_defaults={})
+
+
+def references_many(board: Pinboard, tag: Tag) -> None:
+    assert_type(board.repeated, ReferencesManager[Tag])
+    assert_type(board.repeated.get(pk=1), Tag)
+    board.repeated.add(tag, 3)
+    board.repeated = [tag]
+
+
+def class_access() -> None:
+    # On the class, a field is its descriptor, as django-stubs has it for ForeignKey.
+    field: Any = Order.customer
+    assert field is not None

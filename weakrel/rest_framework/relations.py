@@ -23,6 +23,7 @@ from rest_framework.routers import DefaultRouter, Route
 
 from weakrel import routing
 from weakrel.relations.foreign_key import WeakForeignKey
+from weakrel.rest_framework.exceptions import conflict_from
 
 __all__ = ["RelationRouter", "RelationViewSetMixin"]
 
@@ -58,6 +59,10 @@ class RelationViewSetMixin:
     def initial(self, request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         self.get_parent()  # 404 before anything else when the parent does not exist
+
+    def handle_exception(self, exc):
+        """``ProtectedError``/``RestrictedError``: a 409 naming the relation, not a 500."""
+        return super().handle_exception(conflict_from(exc) or exc)
 
     def get_parent_queryset(self) -> models.QuerySet:
         assert self.parent_queryset is not None, (

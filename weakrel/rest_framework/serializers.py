@@ -34,11 +34,15 @@ from weakrel.relations.many_to_many import ReverseWeakManyToMany, WeakManyToMany
 from weakrel.relations.references import WeakReferencesMany
 from weakrel.rest_framework.fields import WeakKeyField, WeakKeyListField, WeakLinkListField
 from weakrel.rest_framework.include import (
+    INCLUDE_ATTR_PREFIX,
     IncludeTree,
     build_prefetches,
+    default_include_queryset,
     get_includes,
     is_prefetched,
+    serializer_model,
 )
+from weakrel.rest_framework.include_counts import count_attr, set_counts
 
 __all__ = ["IncludeListSerializer", "IncludeModelSerializer"]
 
@@ -96,7 +100,8 @@ class IncludeModelSerializer(serializers.ModelSerializer):
         (``context["include"]``) by the outermost one."""
         if self._include is not None:
             return self._include
-        return self.context.get("include") or {}
+        tree = self.context.get("include")
+        return IncludeTree() if tree is None else tree
 
     @property
     def include_hook(self):
@@ -115,7 +120,23 @@ class IncludeModelSerializer(serializers.ModelSerializer):
                 read_only=True,
                 allow_null=True,
             )
+        for name in getattr(self.include_tree, "counts", ()):
+            fields[f"{name}_count"] = serializers.IntegerField(
+                source=count_attr(name), read_only=True
+            )
         return fields
+
+    @property
+    def _readable_fields(self):
+        """The fields rendered: all, or those ``?fields=``/``?omit=`` leave (writes
+        still see every field)."""
+        tree = self.include_tree
+        only, omit = getattr(tree, "fields", None), getattr(tree, "omit", ())
+        counted = {f"{name}_count" for name in getattr(tree, "counts", ())}
+        for field in super()._readable_fields:
+            name = field.field_name
+            if name in counted or ((only is None or name in only) and name not in omit):
+                yield field
 
     def build_field(self, field_name, info, model_class, nested_depth):
         keys = weak_key_fields(model_class)
@@ -171,6 +192,13 @@ class IncludeModelSerializer(serializers.ModelSerializer):
                 instance.__dict__.pop(field.cache_attr, None)
         return instance
 
+    def save(self, **kwargs: Any):
+        """Save, then forget what was prefetched for the instance before the write:
+        the response is rendered from rows read again, with the request's includes."""
+        instance = super().save(**kwargs)
+        forget_prefetched(instance)
+        return instance
+
     def create(self, validated_data):
         links = self._pop_links(validated_data)
         return self._save_with_links(
@@ -224,11 +252,37 @@ def weak_key_fields(model_class: type[models.Model]) -> dict[str, tuple[type, di
     return keys
 
 
+def forget_prefetched(instance: models.Model) -> None:
+    """Drop the included rows, prefetches and cached related objects of ``instance``."""
+    for attr in [a for a in vars(instance) if a.startswith(INCLUDE_ATTR_PREFIX)]:
+        delattr(instance, attr)
+    if getattr(instance, "_prefetched_objects_cache", None):
+        instance._prefetched_objects_cache = {}
+    instance._state.fields_cache.clear()
+
+
+def prefetch_counts(serializer: IncludeModelSerializer, items: list[models.Model]) -> None:
+    """``count=``: one query per counted relation for all of ``items``."""
+    counts = getattr(serializer.include_tree, "counts", None)
+    if not counts:
+        return
+    hook = serializer.include_hook or default_include_queryset
+    model = serializer.Meta.model
+    includes = get_includes(type(serializer))
+    for name, scope in counts.items():
+        missing = [item for item in items if not hasattr(item, count_attr(name))]
+        if missing:
+            related = serializer_model(includes[name])
+            queryset = scope.filter(hook(scope.path, related._default_manager.all()))
+            set_counts(model, name, missing, queryset)
+
+
 def prefetch_link_keys(serializer: IncludeModelSerializer, items: list[models.Model]) -> None:
-    """Read the ``patients_ids`` of ``items`` and of every included row beneath them:
-    one query per key list field per level, not one per row."""
+    """Read the ``patients_ids`` and the counts of ``items`` and of every included row
+    beneath them: one query per key list field (or count) per level, not one per row."""
     if not items:
         return
+    prefetch_counts(serializer, items)
     for field in serializer._readable_fields:
         if isinstance(field, WeakLinkListField):
             missing = [item for item in items if not hasattr(item, field.cache_attr)]

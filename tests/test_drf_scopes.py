@@ -8,6 +8,8 @@ from tests.shop.models import Customer, Order, OrderLine, Product
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
+AT = {"at": "2020-01-01T00:00Z"}
+
 
 @pytest.fixture
 def client():
@@ -172,8 +174,8 @@ def test_count_every_relation_kind(client, url, field, expected):
 
     ann, ben = Physician.objects.create(name="Ann"), Physician.objects.create(name="Ben")
     p1, p2 = Patient.objects.create(name="P1"), Patient.objects.create(name="P2")
-    ann.patients.add(p1, p2, through_defaults={"at": "2020-01-01T00:00Z"})
-    ben.patients.add(p1, through_defaults={"at": "2020-01-01T00:00Z"})
+    ann.patients.add(p1, p2, through_defaults=AT)
+    ben.patients.add(p1, through_defaults=AT)
     t1, t2 = Tag.objects.create(name="t1"), Tag.objects.create(name="t2")
     Article.objects.create(title="a", tags=[t1.pk, t2.pk])
     Article.objects.create(title="b", tags=[t1.pk])
@@ -186,9 +188,7 @@ def test_limit_and_ordering_on_many_to_many_and_key_lists(client):
 
     ann = Physician.objects.create(name="Ann")
     for name in ("Cleo", "Abe", "Bo"):
-        ann.patients.add(
-            Patient.objects.create(name=name), through_defaults={"at": "2020-01-01T00:00Z"}
-        )
+        ann.patients.add(Patient.objects.create(name=name), through_defaults=AT)
     url = "/clinic-physicians/?include=patients&patients.ordering=-name&patients.limit=2"
     assert [p["name"] for p in get(client, url)["results"][0]["patients"]] == ["Cleo", "Bo"]
     tags = [Tag.objects.create(name=n) for n in ("z", "x", "y")]
@@ -240,9 +240,7 @@ def test_count_of_a_many_to_many_costs_one_query_per_level(client):
 
     for i in range(5):
         physician = Physician.objects.create(name=f"d{i}")
-        physician.patients.add(
-            Patient.objects.create(name=f"p{i}"), through_defaults={"at": "2020-01-01T00:00Z"}
-        )
+        physician.patients.add(Patient.objects.create(name=f"p{i}"), through_defaults=AT)
     with count_queries() as plain:
         get(client, "/clinic-physicians/")
     with count_queries() as counted:

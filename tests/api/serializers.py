@@ -3,7 +3,7 @@ from django.utils import timezone
 from tests.api.models import Patient, Physician
 from tests.blog import models as blog
 from tests.clinic import models as clinic
-from tests.shop.models import Customer, Order, OrderLine, Product, Profile, Region
+from tests.shop.models import Customer, Order, OrderLine, Product, Profile, R, Region
 from weakrel.rest_framework import IncludeModelSerializer
 from weakrel.rest_framework.filters import WeakFilterSet
 
@@ -154,3 +154,9 @@ class PinboardSerializer(IncludeModelSerializer):
         model = blog.Pinboard
         fields = ["id", "repeated_ids", "ignored_ids"]
         includes = {"repeated": TagSerializer}
+
+
+class RSerializer(IncludeModelSerializer):
+    class Meta:
+        model = R
+        fields = ["id", "name"]

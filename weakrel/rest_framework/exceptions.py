@@ -65,11 +65,18 @@ def conflict_from(exc: BaseException, instance: Any = None) -> DeleteConflict | 
         "code": code,
         "relations": relations,
         "objects": {
-            label: {"count": len(keys), "sample": sorted(keys, key=str)[:SAMPLE_SIZE]}
+            label: {"count": len(keys), "sample": _sorted(keys)[:SAMPLE_SIZE]}
             for label, keys in sorted(by_model.items())
         },
     }
     return DeleteConflict(detail)
+
+
+def _sorted(keys: list[Any]) -> list[Any]:
+    try:
+        return sorted(keys)
+    except TypeError:  # keys of different types: in their text's order
+        return sorted(keys, key=str)
 
 
 def exception_handler(exc: BaseException, context: dict[str, Any]):

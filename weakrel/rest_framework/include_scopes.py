@@ -216,5 +216,7 @@ class PathScope:
             tail = [] if any(o.lstrip("-") in ("pk", pk) for o in self.ordering) else [pk]
             queryset = queryset.order_by(*self.ordering, *tail)
         if self.limit is not None:
+            if not queryset.ordered:  # the first rows of each parent, the same every time
+                queryset = queryset.order_by(queryset.model._meta.pk.attname)
             queryset = queryset[: self.limit]
         return queryset

@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import prefetch_related_objects
 from django.db.models.fields import related_descriptors
 from rest_framework import serializers
@@ -175,11 +175,21 @@ class IncludeModelSerializer(serializers.ModelSerializer):
             name = getattr(exc.field, "attname", None)
             key = name if name in self.fields else api_settings.NON_FIELD_ERRORS_KEY
             raise serializers.ValidationError({key: [str(exc)]}) from exc
+        except IntegrityError as exc:
+            # Another request wrote the same unique value since validation: validated
+            # again now, the loser gets the 400 it would have got a moment later.
+            try:
+                self.run_validation(self.initial_data)
+            except serializers.ValidationError as invalid:
+                raise serializers.ValidationError(invalid.detail) from exc
+            raise
 
     def _write(self, save, links: dict[WeakLinkListField, list]):
-        """Run ``save()`` then write the links, all or nothing on both databases."""
+        """Run ``save()`` then write the links, all or nothing on both databases; a
+        failed write leaves an enclosing transaction usable (a savepoint)."""
         if not links:
-            return save()
+            with transaction.atomic(using=routing.db_for_write(self.Meta.model)):
+                return save()
         aliases = {routing.db_for_write(self.Meta.model)}
         aliases |= {routing.db_for_write(field.near.model) for field in links}
         with ExitStack() as stack:

@@ -91,6 +91,11 @@ class IncludeViewSetMixin:
 
     def get_queryset(self) -> QuerySet:
         queryset = super().get_queryset()
+        request = getattr(self, "request", None)
+        if request is not None and request.method not in SAFE_METHODS:
+            # A write renders its response from rows read after it (the serializer
+            # prefetches then): what was included before the write is never shown.
+            return queryset
         prefetches = self.get_include_prefetches()
         if prefetches:
             queryset = queryset.prefetch_related(*prefetches)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import models
 from django.db.models import Prefetch, QuerySet
@@ -27,9 +27,6 @@ from rest_framework.exceptions import ValidationError
 from weakrel.base import WeakRelationField
 from weakrel.conf import weakrel_settings
 from weakrel.reverse import ReverseSide
-
-if TYPE_CHECKING:
-    from weakrel.rest_framework.include_scopes import PathScope
 
 #: Prefix of the attribute that holds an included relation's prefetched rows.
 INCLUDE_ATTR_PREFIX = "_include_"
@@ -45,8 +42,9 @@ class IncludeNode:
     path: str
     serializer_class: type
     children: IncludeTree = field(default_factory=lambda: IncludeTree())
-    #: What the request asked of the rows (``P.limit``, ``P.ordering``, ``P.<filter>``).
-    scope: PathScope | None = None
+    #: What the request asked of the rows (``P.limit``, ``P.ordering``, ``P.<filter>``):
+    #: an ``include_scopes.PathScope``, or ``None``.
+    scope: Any = None
 
     @property
     def model(self):
@@ -68,7 +66,7 @@ class IncludeTree(dict):
 
     fields: frozenset[str] | None = None
     omit: frozenset[str] = frozenset()
-    counts: dict[str, PathScope]
+    counts: dict[str, Any]  # relation -> the include_scopes.PathScope it is counted with
     columns: list[str] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

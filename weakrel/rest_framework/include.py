@@ -126,6 +126,16 @@ def renders_includes(target: Any) -> bool:
     )
 
 
+def readable_field_names(serializer_class: type) -> list[str]:
+    """The fields ``serializer_class`` renders when nothing is included."""
+    serializer = (
+        serializer_class(include=IncludeTree())
+        if renders_includes(serializer_class)
+        else serializer_class()
+    )
+    return [field.field_name for field in serializer._readable_fields]
+
+
 def model_relations(model: type[models.Model]) -> dict[str, type[models.Model] | None]:
     """Relation accessor on ``model`` -> the model it leads to (``None``: any model, a
     ``GenericForeignKey``). Weak relations, their reverse sides and Django's own."""

@@ -21,6 +21,8 @@ from weakrel.rest_framework.include import (
     all_include_paths,
     get_includes,
     parse_include,
+    readable_field_names,
+    renders_includes,
 )
 from weakrel.rest_framework.include_columns import level_columns, link_columns
 from weakrel.rest_framework.include_scopes import PathScope, Scope, get_scopes
@@ -213,10 +215,6 @@ def _bind(path: str, scope: Scope, filters: dict[str, list[str]], errors):
 # -- fields=, omit= ---------------------------------------------------------------------------
 
 
-def _field_names(serializer_class: type) -> list[str]:
-    return [field.field_name for field in serializer_class(include=IncludeTree())._readable_fields]
-
-
 def _parse_sparse(query_params, serializer_class, tree, names, errors) -> None:
     for param, attr in ((names.fields, "fields"), (names.omit, "omit")):
         for entry in _split(query_params.getlist(param)):
@@ -240,7 +238,7 @@ def _add_sparse(tree, serializer_class, entry: str, attr: str) -> str | None:
             continue
         if not last or name in get_includes(current):
             return _not_included(name, current, attr).removeprefix(f"{attr}: ")
-        allowed = _field_names(current) + list(level)
+        allowed = readable_field_names(current) + list(level)
         if name not in allowed:
             return f"Unknown field {name!r} on {_label(current)}; allowed: {', '.join(allowed)}"
         _add(level, attr, name)
@@ -266,7 +264,8 @@ def _set_columns(serializer_class: type, level: IncludeTree, link: set[str] | No
     """Work out ``only()`` for every level whose fields were narrowed (``link``: the
     columns its parent relation reads, ``None`` when they cannot be told)."""
     model = serializer_class.Meta.model
-    if link is not None and (level.fields is not None or level.omit):
+    narrowed = level.fields is not None or level.omit
+    if link is not None and narrowed and renders_includes(serializer_class):
         level.columns = level_columns(serializer_class(include=level), level, link)
     for name, node in level.items():
         found = link_columns(model, name)

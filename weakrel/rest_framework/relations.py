@@ -218,6 +218,14 @@ class RelationRouter(DefaultRouter):
         for route in DefaultRouter.routes
     ]
 
+    def get_method_map(self, viewset, method_map):
+        """DRF's, without ``link`` where the relation is one-to-many: its rows are
+        created under the parent, never linked (a ``POST`` there is not routed)."""
+        mapping = super().get_method_map(viewset, method_map)
+        if mapping.get("post") == "link" and _links_by_key(viewset):
+            del mapping["post"]
+        return mapping
+
     def register_relation(
         self,
         parent_prefix: str,
@@ -231,3 +239,11 @@ class RelationRouter(DefaultRouter):
         if basename is None:
             basename = f"{parent_prefix.replace('/', '-')}-{relation}"
         self.register(prefix, viewset, basename=basename)
+
+
+def _links_by_key(viewset: type) -> bool:
+    """Whether ``viewset`` serves a relation whose rows hold the parent's key."""
+    try:
+        return viewset().relation_key_field is not None
+    except Exception:  # noqa: BLE001 - get_parent_queryset() decides per request
+        return False

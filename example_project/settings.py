@@ -123,3 +123,5 @@ STATIC_URL = "static/"
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "weakrel.rest_framework.schema.IncludeAutoSchema",
 }
+# Request bodies and responses apart: ?fields= may leave any field out of a response.
+SPECTACULAR_SETTINGS = {"COMPONENT_SPLIT_REQUEST": True}

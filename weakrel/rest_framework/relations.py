@@ -235,7 +235,9 @@ class RelationRouter(DefaultRouter):
         parent_lookup_kwarg: str | None = None,
     ) -> None:
         kwarg = parent_lookup_kwarg or getattr(viewset, "parent_lookup_kwarg", "parent_pk")
-        prefix = f"{parent_prefix}/(?P<{kwarg}>[^/.]+)/{relation}"
+        # Any key up to the slash: one that cannot be a key is a 404 from the view (a
+        # JSON body), not from the URL resolver.
+        prefix = f"{parent_prefix}/(?P<{kwarg}>[^/]+)/{relation}"
         if basename is None:
             basename = f"{parent_prefix.replace('/', '-')}-{relation}"
         self.register(prefix, viewset, basename=basename)

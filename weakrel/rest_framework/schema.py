@@ -8,7 +8,9 @@ Each operation of an include view documents ``include``, ``fields``, ``omit``,
 ``count`` and, per included path, ``P.limit``, ``P.ordering`` and ``P.<filter>``
 (enums where the values are known), and the errors it answers: 400 for a bad
 parameter or body, 404 for a row that is not there, 409 for a refused delete.
-Relation views name their components apart (the key from the URL is read-only
+Responses of include serializers require no field (``fields`` may leave any
+out): set spectacular's ``COMPONENT_SPLIT_REQUEST`` so that request bodies keep
+theirs. Relation views name their components apart (the key from the URL is read-only
 there, not on the model's own endpoint), and a link documents its 201 and 200 and no
 body. This module imports drf-spectacular; nothing else in weakrel does.
 """
@@ -28,6 +30,7 @@ from weakrel.rest_framework.include import (
     all_include_paths,
     get_includes,
     readable_field_names,
+    renders_includes,
 )
 from weakrel.rest_framework.include_scopes import get_scopes
 from weakrel.rest_framework.relations import RelationViewSetMixin
@@ -186,19 +189,27 @@ class IncludeAutoSchema(AutoSchema):
             return f"{view.get_parent_queryset().model.__name__}{name}"
         return name
 
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "response" and renders_includes(type(serializer)):
+            # ?fields= and ?omit= may leave out any field of a response.
+            schema.pop("required", None)
+        return schema
+
     def _get_response_bodies(self, direction="response"):
         if self._is_link():
             serializer = self.get_response_serializers()
             return {
                 "201": self._get_response_for_code(serializer, "201", direction=direction),
                 "200": self._get_response_for_code(serializer, "200", direction=direction),
+                "400": _error("A parameter is invalid."),
                 "404": _error("No such parent or row."),
             }
         responses = super()._get_response_bodies(direction)
         if isinstance(self.view, IncludeViewSetMixin | RelationViewSetMixin):
             responses.setdefault("400", _error("A parameter or the body is invalid."))
-            if "{" in self.path:
-                responses.setdefault("404", _error("No such row."))
+            # No such row, parent or page.
+            responses.setdefault("404", _error("Not found."))
             if self.method == "DELETE":
                 responses.setdefault("409", _error("Rows refer to it through PROTECT/RESTRICT."))
         return responses

@@ -11,7 +11,7 @@ the request includes it, and it is rendered from what was prefetched into
 
 from __future__ import annotations
 
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -67,11 +67,28 @@ class IncludeListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         items = data.all() if isinstance(data, models.manager.BaseManager) else data
         items = list(items)
+        if self.context.get(_PREPARED):  # nested: the outermost serializer read it all
+            return [self.child.to_representation(item) for item in items]
         tree = self.child.include_tree
         if tree and items and not all(is_prefetched(item, tree) for item in items):
             prefetch_related_objects(items, *build_prefetches(tree, self.child.include_hook))
         prefetch_link_keys(self.child, items)
-        return [self.child.to_representation(item) for item in items]
+        with _prepared(self.context):
+            return [self.child.to_representation(item) for item in items]
+
+
+#: Context key set while the outermost serializer renders rows it has prepared.
+_PREPARED = "weakrel_prepared"
+
+
+@contextmanager
+def _prepared(context: dict):
+    """Within: every row beneath has its includes, link keys and counts read."""
+    context[_PREPARED] = True
+    try:
+        yield
+    finally:
+        context.pop(_PREPARED, None)
 
 
 class IncludeModelSerializer(serializers.ModelSerializer):
@@ -130,13 +147,18 @@ class IncludeModelSerializer(serializers.ModelSerializer):
     def _readable_fields(self):
         """The fields rendered: all, or those ``?fields=``/``?omit=`` leave (writes
         still see every field)."""
-        tree = self.include_tree
-        only, omit = getattr(tree, "fields", None), getattr(tree, "omit", ())
-        counted = {f"{name}_count" for name in getattr(tree, "counts", ())}
-        for field in super()._readable_fields:
-            name = field.field_name
-            if name in counted or ((only is None or name in only) and name not in omit):
-                yield field
+        readable = self.__dict__.get("_weakrel_readable")
+        if readable is None:  # once per serializer, not per row
+            tree = self.include_tree
+            only, omit = getattr(tree, "fields", None), getattr(tree, "omit", ())
+            counted = {f"{name}_count" for name in getattr(tree, "counts", ())}
+            readable = self.__dict__["_weakrel_readable"] = [
+                field
+                for field in super()._readable_fields
+                if field.field_name in counted
+                or ((only is None or field.field_name in only) and field.field_name not in omit)
+            ]
+        return readable
 
     def build_field(self, field_name, info, model_class, nested_depth):
         keys = weak_key_fields(model_class)
@@ -224,11 +246,14 @@ class IncludeModelSerializer(serializers.ModelSerializer):
     # -- output -------------------------------------------------------------------
 
     def to_representation(self, instance):
+        if self.context.get(_PREPARED):
+            return super().to_representation(instance)
         tree = self.include_tree
         if tree and not is_prefetched(instance, tree):
             prefetch_related_objects([instance], *build_prefetches(tree, self.include_hook))
         prefetch_link_keys(self, [instance])
-        return super().to_representation(instance)
+        with _prepared(self.context):
+            return super().to_representation(instance)
 
 
 def weak_key_fields(model_class: type[models.Model]) -> dict[str, tuple[type, dict[str, Any]]]:

@@ -82,11 +82,11 @@ def _walk(tree: IncludeTree, serializer_class: type, names: list[str]):
     return level, current, node
 
 
-def _not_included(name: str, current: type, param: str) -> str:
+def _not_included(name: str, current: type) -> str:
     if name in get_includes(current):
-        return f"{param}: {name!r} is not included; add include={name} to ask for it."
+        return f"{name!r} is not included; add include={name} to ask for it."
     allowed = ", ".join(get_includes(current)) or "(none)"
-    return f"{param}: {name!r} is not a relation of {_label(current)}; allowed: {allowed}."
+    return f"{name!r} is not a relation of {_label(current)}; allowed: {allowed}."
 
 
 def _label(serializer_class: type) -> str:
@@ -103,7 +103,8 @@ def _parse_counts(values, serializer_class, tree, names, errors) -> None:
         *head, last = path.split(".") if path else [""]
         level, current, node = _walk(tree, serializer_class, head)
         if level is None:
-            errors.setdefault(names.count, []).append(_not_included(node, current, path))
+            message = f"Cannot count {path!r}: {_not_included(node, current)}"
+            errors.setdefault(names.count, []).append(message)
             continue
         scope = get_scopes(current).get(last)
         if scope is None or not scope.count or not is_to_many(current.Meta.model, last):
@@ -133,7 +134,7 @@ def _parse_scopes(query_params, serializer_class, tree, errors) -> None:
         counted = level.counts.get(last) if level is not None else None
         if node is None and counted is None:
             name = last if level is not None else _node
-            message = _not_included(name, current, f"{path}.{next(iter(options))}")
+            message = _not_included(name, current)
             errors.setdefault(f"{path}.{next(iter(options))}", []).append(message)
             continue
         scope = get_scopes(current)[last]
@@ -237,7 +238,7 @@ def _add_sparse(tree, serializer_class, entry: str, attr: str) -> str | None:
             level, current = node.children, node.serializer_class
             continue
         if not last or name in get_includes(current):
-            return _not_included(name, current, attr).removeprefix(f"{attr}: ")
+            return _not_included(name, current)
         allowed = readable_field_names(current) + list(level)
         if name not in allowed:
             return f"Unknown field {name!r} on {_label(current)}; allowed: {', '.join(allowed)}"

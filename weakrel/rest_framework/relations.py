@@ -218,6 +218,14 @@ class RelationRouter(DefaultRouter):
         for route in DefaultRouter.routes
     ]
 
+    def get_lookup_regex(self, viewset, lookup_prefix=""):
+        """Any key up to the slash (DRF's stops at a dot), unless the view sets
+        ``lookup_value_regex``: a key that cannot be one is the view's 404, a JSON
+        body, not the URL resolver's page. ``.json`` suffixes still work."""
+        if getattr(viewset, "lookup_value_regex", None) is None:
+            viewset = type(viewset.__name__, (viewset,), {"lookup_value_regex": "[^/]+"})
+        return super().get_lookup_regex(viewset, lookup_prefix)
+
     def get_method_map(self, viewset, method_map):
         """DRF's, without ``link`` where the relation is one-to-many: its rows are
         created under the parent, never linked (a ``POST`` there is not routed)."""

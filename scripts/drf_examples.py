@@ -59,6 +59,7 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
             "/api/orders/1/?include=customer&fields=id,customer_id,customer.name",
             '{"customer_id": 2}',
         ),
+        ("PATCH", "/api/orders/1/?fields=id,customer_id", '{"customer_id": 1}'),
         ("DELETE", "/api/products/1/"),
     ],
 }
@@ -93,7 +94,7 @@ def show(client, method: str, url: str, body: str | None = None) -> None:
         options = " -w '\\n%{http_code}\\n'" + options
     print(f"$ curl -s{options} 'http://localhost:8000{shown}'")
     response = getattr(client, method.lower())(
-        url, data=body, content_type="application/json", HTTP_HOST="localhost"
+        url, data=body, content_type="application/json", HTTP_HOST="localhost:8000"
     )
     print(response.content.decode())
     if method == "DELETE":

@@ -18,6 +18,8 @@ versus Django's own cascade in one database (benchmarks/cascade.py).
 native join in one database.
 "polymorphic": prefetching a WeakGenericForeignKey over 2 target types versus a plain
 WeakForeignKey (benchmarks/polymorphic.py).
+"scopes": ?include=orders&orders.limit=3 versus ?include=orders, and ?fields=id versus the
+full representation, one DRF page (benchmarks/scopes.py).
 
 Not a test: figures vary with the machine. docs/performance.md records a run.
 """
@@ -41,6 +43,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import cascade  # noqa: E402
 import polymorphic  # noqa: E402
+import scopes  # noqa: E402
 
 PRODUCTS = 50
 
@@ -345,6 +348,7 @@ def main() -> None:
     parser.add_argument("--page-sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--cascade-sizes", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--comment-sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--scope-pages", type=int, nargs="+", default=[1000])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--naive-max", type=int, default=10000, help="skip N+1 above this N")
     args = parser.parse_args()
@@ -482,6 +486,9 @@ def main() -> None:
         polymorphic.TITLE,
         polymorphic.HEADER,
         polymorphic.polymorphic_rows(args.comment_sizes, args.runs, measure),
+    )
+    table(
+        scopes.TITLE, scopes.HEADER, scopes.scope_rows(seed, measure, args.scope_pages, args.runs)
     )
 
 

@@ -122,4 +122,8 @@ STATIC_URL = "static/"
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "weakrel.rest_framework.schema.IncludeAutoSchema",
+    # A delete that PROTECT or RESTRICT refuses is a 409 on every view, not a 500.
+    "EXCEPTION_HANDLER": "weakrel.rest_framework.exceptions.exception_handler",
 }
+# Request bodies and responses apart: ?fields= may leave any field out of a response.
+SPECTACULAR_SETTINGS = {"COMPONENT_SPLIT_REQUEST": True}

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Lint, then run the test suite on both database pairs with the main combination,
-# Python 3.11 and Django 5.2 (the project's .venv), then on SQLite with every other
-# supported Python and Django (noxfile.py). Extra arguments go to pytest:
+# Python 3.11 and Django 5.2 (the project's .venv), then schemathesis against the
+# example project on both pairs (scripts/schemathesis.sh, about 80 seconds), then on
+# SQLite with every other supported Python and Django (noxfile.py). Extra arguments
+# go to pytest:
 #
 #   ./scripts/test.sh
 #   ./scripts/test.sh -x -k prefetch
@@ -58,6 +60,16 @@ for i in "${!pairs[@]}"; do
         failed+=("$pair ($main)")
     fi
 done
+
+echo
+echo "=================================================================="
+echo "  schemathesis: the example project's API against its schema"
+echo "=================================================================="
+if ./scripts/schemathesis.sh; then
+    passed+=("schemathesis (sqlite, postgres-mariadb)")
+else
+    failed+=("schemathesis")
+fi
 
 if [ "${WEAKREL_MATRIX:-1}" != 0 ]; then
     echo

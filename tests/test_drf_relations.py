@@ -148,3 +148,21 @@ def test_through_include(client, physicians):
     response = client.get("/physicians/?include=patients.physicians")
     assert response.status_code == 200
     assert [len(p["patients"]) for p in response.json()] == [2, 1]
+
+
+@pytest.mark.django_db(databases="__all__")
+@pytest.mark.parametrize(
+    "url", ["/physicians/1/patients/0.5/", "/physicians/0.5/patients/", "/orders/6.1e-05/"]
+)
+def test_a_key_with_a_dot_is_a_json_404(url):
+    response = APIClient().get(url)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_format_suffix_still_works():
+    order = Order.objects.create(customer=Customer.objects.create(name="Ada"))
+    response = APIClient().get(f"/orders/{order.pk}.json")
+    assert response.status_code == 200
+    assert response.json()["id"] == order.pk

@@ -74,3 +74,47 @@ def test_weak_keys_are_typed_like_the_target_key(schema):
     article = next(c for name, c in components.items() if "tags_ids" in c.get("properties", {}))
     assert article["properties"]["tags_ids"]["type"] == "array"
     assert article["properties"]["tags_ids"]["items"]["type"] == "integer"
+
+
+def params(operation):
+    return {p["name"]: p for p in operation["parameters"]}
+
+
+def test_scope_parameters_documented(schema):
+    found = params(schema["paths"]["/customers/"]["get"])
+    assert found["orders.limit"]["schema"]["type"] == "integer"
+    assert set(found["orders.ordering"]["schema"]["items"]["enum"]) == {
+        "total",
+        "-total",
+        "id",
+        "-id",
+    }
+    assert {"orders.total", "orders.total__gte", "orders.total__lte"} <= set(found)
+    assert "orders.lines.ordering" in found  # OrderSerializer's own scope, one level down
+    assert "region.limit" not in found  # to-one: no limit
+    assert {"orders", "orders.lines"} <= set(found["count"]["schema"]["items"]["enum"])
+    fields = found["fields"]["schema"]["items"]["enum"]
+    assert {"id", "name", "orders", "orders.total", "orders.lines.quantity"} <= set(fields)
+    assert found["omit"]["explode"] is False
+
+
+def test_relation_views_name_their_components_apart(schema):
+    components = schema["components"]["schemas"]
+    assert "readOnly" not in components["Order"]["properties"]["customer_id"]
+    assert components["CustomerOrder"]["properties"]["customer_id"]["readOnly"] is True
+
+
+def test_link_documents_201_and_200_without_a_body(schema):
+    operation = schema["paths"]["/physicians/{parent_pk}/patients/{id}/"]["post"]
+    assert "requestBody" not in operation
+    assert {"200", "201"} <= set(operation["responses"])
+    assert operation["operationId"].endswith("_link")
+
+
+def test_one_to_many_relations_have_no_link_route(schema):
+    assert "post" not in schema["paths"]["/customers/{parent_pk}/orders/{id}/"]
+
+
+def test_errors_documented(schema):
+    assert "400" in schema["paths"]["/customers/"]["get"]["responses"]
+    assert {"204", "404", "409"} <= set(schema["paths"]["/products/{id}/"]["delete"]["responses"])

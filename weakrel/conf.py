@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_INCLUDE_PATHS": 50,
     # Longest ``?include=`` value, in characters, before it is refused unparsed.
     "MAX_INCLUDE_LENGTH": 2000,
+    # Largest ``?<path>.limit=`` (rows per parent) an include scope accepts unless its
+    # ``max_limit`` says otherwise.
+    "MAX_INCLUDE_LIMIT": 100,
     # False: re-saving a saved row whose weak key is the one it was loaded with skips
     # the key's existence query (bulk re-saves). A constraint would check it anyway.
     "CHECK_UNCHANGED_KEYS": True,

@@ -23,6 +23,8 @@ class WCustomerSerializer(IncludeModelSerializer):
     class Meta:
         model = WCustomer
         fields = ["id", "name"]
+        includes = {"orders": "benchapp.api.WOrderSerializer"}
+        include_scopes = {"orders": {"ordering_fields": ["total", "id"], "count": True}}
 
 
 class WLineSerializer(IncludeModelSerializer):
@@ -42,6 +44,12 @@ class WOrderSerializer(IncludeModelSerializer):
 class IncludeOrders(IncludeViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = WOrder.objects.order_by("pk")
     serializer_class = WOrderSerializer
+    pagination_class = Pages
+
+
+class IncludeCustomers(IncludeViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = WCustomer.objects.order_by("pk")
+    serializer_class = WCustomerSerializer
     pagination_class = Pages
 
 

@@ -20,6 +20,7 @@ class TagSerializer(IncludeModelSerializer):
         model = Tag
         fields = ["id", "name"]
         includes = {"articles": "example_project.blog.api.ArticleSerializer"}
+        include_scopes = {"articles": {"ordering_fields": ["title", "id"], "count": True}}
 
 
 class ArticleSerializer(IncludeModelSerializer):
@@ -28,6 +29,7 @@ class ArticleSerializer(IncludeModelSerializer):
         # tags_ids: the list column itself, in stored order.
         fields = ["id", "title", "tags_ids"]
         includes = {"tags": TagSerializer}
+        include_scopes = {"tags": {"ordering_fields": ["name", "id"], "count": True}}
 
 
 class Pagination(PageNumberPagination):

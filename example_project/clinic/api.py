@@ -22,6 +22,7 @@ class PatientSerializer(IncludeModelSerializer):
         model = Patient
         fields = ["id", "name"]
         includes = {"physicians": "example_project.clinic.api.PhysicianSerializer"}
+        include_scopes = {"physicians": {"ordering_fields": ["name", "id"], "count": True}}
 
 
 class PhysicianSerializer(IncludeModelSerializer):
@@ -30,6 +31,7 @@ class PhysicianSerializer(IncludeModelSerializer):
         # patients_ids: the linked patients' keys, written with physician.patients.set().
         fields = ["id", "name", "patients_ids"]
         includes = {"patients": PatientSerializer}
+        include_scopes = {"patients": {"ordering_fields": ["name", "id"], "count": True}}
         # New appointments need a time: used when patients_ids adds links.
         through_defaults = {"patients": {"at": timezone.now}}
 

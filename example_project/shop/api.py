@@ -4,8 +4,9 @@ Mount it in the project's urls.py::
 
     path("api/", include("example_project.shop.api")),
 
-Try ``/api/orders/?include=customer,lines.product``, ``/api/orders/?customer__name=Ada``
-and ``/api/customers/1/orders/``.
+Try ``/api/orders/?include=customer,lines.product``, ``/api/orders/?customer__name=Ada``,
+``/api/customers/1/orders/`` and, with the scopes the serializers declare,
+``/api/customers/?include=orders&orders.ordering=-total&orders.limit=2&count=orders``.
 """
 
 from django.urls import include, path
@@ -13,10 +14,27 @@ from rest_framework import viewsets
 from rest_framework.pagination import PageNumberPagination
 
 from weakrel.rest_framework import IncludeModelSerializer, IncludeViewSetMixin
-from weakrel.rest_framework.filters import WeakFilterBackend
+from weakrel.rest_framework.filters import WeakFilterBackend, WeakFilterSet
 from weakrel.rest_framework.relations import RelationRouter, RelationViewSetMixin
 
 from .models import Customer, Order, OrderLine, Product, Profile
+
+# -- filters of included rows ------------------------------------------------------------
+
+
+class OrderFilterSet(WeakFilterSet):
+    """``?include=orders&orders.total__gte=50``: which orders are embedded (and counted)."""
+
+    class Meta:
+        model = Order
+        fields = {"total": ["gte", "lte"], "created": ["gte", "lte"]}
+
+
+class OrderLineFilterSet(WeakFilterSet):
+    class Meta:
+        model = OrderLine
+        fields = {"quantity": ["gte", "lte"]}
+
 
 # -- serializers ----------------------------------------------------------------------
 
@@ -36,6 +54,14 @@ class CustomerSerializer(IncludeModelSerializer):
             "orders": "example_project.shop.api.OrderSerializer",
             "profile": ProfileSerializer,
         }
+        include_scopes = {
+            "orders": {
+                "filterset_class": OrderFilterSet,
+                "ordering_fields": ["total", "created", "id"],
+                "max_limit": 50,
+                "count": True,
+            },
+        }
 
 
 class ProductSerializer(IncludeModelSerializer):
@@ -43,6 +69,7 @@ class ProductSerializer(IncludeModelSerializer):
         model = Product
         fields = ["id", "name", "sku", "price"]
         includes = {"order_lines": "example_project.shop.api.OrderLineSerializer"}
+        include_scopes = {"order_lines": {"ordering_fields": ["quantity", "id"], "count": True}}
 
 
 class OrderLineSerializer(IncludeModelSerializer):
@@ -57,6 +84,13 @@ class OrderSerializer(IncludeModelSerializer):
         model = Order
         fields = ["id", "customer_id", "total", "created"]
         includes = {"customer": CustomerSerializer, "lines": OrderLineSerializer}
+        include_scopes = {
+            "lines": {
+                "filterset_class": OrderLineFilterSet,
+                "ordering_fields": ["quantity", "id"],
+                "count": True,
+            },
+        }
 
 
 # -- views ----------------------------------------------------------------------------

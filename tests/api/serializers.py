@@ -3,8 +3,27 @@ from django.utils import timezone
 from tests.api.models import Patient, Physician
 from tests.blog import models as blog
 from tests.clinic import models as clinic
-from tests.shop.models import Customer, Order, OrderLine, Product, Profile, Region
+from tests.shop.models import Customer, Order, OrderLine, Product, Profile, R, Region
 from weakrel.rest_framework import IncludeModelSerializer
+from weakrel.rest_framework.filters import WeakFilterSet
+
+
+class OrderFilterSet(WeakFilterSet):
+    class Meta:
+        model = Order
+        fields = {"total": ["exact", "gte", "lte"]}
+
+
+class OrderLineFilterSet(WeakFilterSet):
+    class Meta:
+        model = OrderLine
+        fields = {"quantity": ["exact", "gte"]}
+
+
+class RegionFilterSet(WeakFilterSet):
+    class Meta:
+        model = Region
+        fields = ["name"]
 
 
 class RegionSerializer(IncludeModelSerializer):
@@ -30,6 +49,15 @@ class CustomerSerializer(IncludeModelSerializer):
             "profile": ProfileSerializer,
             "region": RegionSerializer,
         }
+        include_scopes = {
+            "orders": {
+                "filterset_class": OrderFilterSet,
+                "ordering_fields": ["total", "id"],
+                "max_limit": 50,
+                "count": True,
+            },
+            "region": {"filterset_class": "tests.api.serializers.RegionFilterSet"},
+        }
 
 
 class ProductSerializer(IncludeModelSerializer):
@@ -37,6 +65,7 @@ class ProductSerializer(IncludeModelSerializer):
         model = Product
         fields = ["id", "name", "sku"]
         includes = {"lines": "tests.api.serializers.OrderLineSerializer"}
+        include_scopes = {"lines": {"count": True}}
 
 
 class OrderLineSerializer(IncludeModelSerializer):
@@ -51,6 +80,13 @@ class OrderSerializer(IncludeModelSerializer):
         model = Order
         fields = ["id", "customer_id", "total"]
         includes = {"customer": CustomerSerializer, "lines": OrderLineSerializer}
+        include_scopes = {
+            "lines": {
+                "filterset_class": OrderLineFilterSet,
+                "ordering_fields": ["quantity", "id"],
+                "count": True,
+            }
+        }
 
 
 class PatientSerializer(IncludeModelSerializer):
@@ -93,6 +129,7 @@ class ClinicPhysicianSerializer(IncludeModelSerializer):
         model = clinic.Physician
         fields = ["id", "name", "patients_ids"]
         includes = {"patients": ClinicPatientSerializer}
+        include_scopes = {"patients": {"ordering_fields": ["name"], "count": True}}
         through_defaults = {"patients": {"at": timezone.now, "room": "A1"}}
 
 
@@ -101,6 +138,7 @@ class TagSerializer(IncludeModelSerializer):
         model = blog.Tag
         fields = ["id", "name"]
         includes = {"articles": "tests.api.serializers.ArticleSerializer"}
+        include_scopes = {"articles": {"count": True}}
 
 
 class ArticleSerializer(IncludeModelSerializer):
@@ -108,6 +146,7 @@ class ArticleSerializer(IncludeModelSerializer):
         model = blog.Article
         fields = ["id", "title", "tags_ids"]
         includes = {"tags": TagSerializer}
+        include_scopes = {"tags": {"ordering_fields": ["name"], "count": True}}
 
 
 class PinboardSerializer(IncludeModelSerializer):
@@ -115,3 +154,9 @@ class PinboardSerializer(IncludeModelSerializer):
         model = blog.Pinboard
         fields = ["id", "repeated_ids", "ignored_ids"]
         includes = {"repeated": TagSerializer}
+
+
+class RSerializer(IncludeModelSerializer):
+    class Meta:
+        model = R
+        fields = ["id", "name"]

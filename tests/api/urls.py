@@ -19,6 +19,7 @@ router.register("clinic-patients", views.ClinicPatientViewSet, basename="clinic-
 router.register("articles", views.ArticleViewSet)
 router.register("tags", views.TagViewSet)
 router.register("pinboards", views.PinboardViewSet)
+router.register("rs", views.RViewSet)
 router.register_relation("customers", "orders", views.CustomerOrderViewSet)
 router.register_relation("clinic-physicians", "patients", views.ClinicPhysicianPatientViewSet)
 router.register_relation("clinic-patients", "physicians", views.ClinicPatientPhysicianViewSet)

@@ -15,12 +15,13 @@ from tests.api.serializers import (
     PinboardSerializer,
     ProductSerializer,
     ProfileSerializer,
+    RSerializer,
     TagSerializer,
 )
 from tests.blog.models import Article, Pinboard, Tag
 from tests.clinic.models import Patient as ClinicPatient
 from tests.clinic.models import Physician as ClinicPhysician
-from tests.shop.models import Customer, Order, OrderLine, Product, Profile
+from tests.shop.models import Customer, Order, OrderLine, Product, Profile, R
 from weakrel.rest_framework import IncludeViewSetMixin
 from weakrel.rest_framework.filters import WeakFilterBackend
 from weakrel.rest_framework.relations import RelationViewSetMixin
@@ -166,3 +167,10 @@ class ArticleTagViewSet(RelationViewSetMixin, TagViewSet):
 class PinboardViewSet(IncludeViewSetMixin, viewsets.ModelViewSet):
     queryset = Pinboard.objects.order_by("id")
     serializer_class = PinboardSerializer
+
+
+class RViewSet(IncludeViewSetMixin, viewsets.ModelViewSet):
+    """Rows with one dependent per ``on_delete`` option (``tests.shop.models.A``)."""
+
+    queryset = R.objects.order_by("id")
+    serializer_class = RSerializer

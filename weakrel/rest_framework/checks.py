@@ -15,7 +15,13 @@ and its serializer, with everything the serializer includes, with
 * ``weakrel.E907``: a ``RelationViewSetMixin`` whose ``relation`` is not a to-many
   relation of the parent leading to the view's model;
 * ``weakrel.E908``: ``Meta.through_defaults`` keyed by something other than a
-  ``WeakManyToManyField`` relation of the serializer's model.
+  ``WeakManyToManyField`` relation of the serializer's model;
+* ``weakrel.E910``-``E915``: ``Meta.include_scopes`` misdeclared: not a dict
+  (``E910``), a key that is not an include (``E911``), an unknown option or options
+  not a dict (``E912``), a ``filterset_class`` that is not a FilterSet of the
+  relation's model (``E913``), ``ordering_fields`` that are not columns (``E914``),
+  ``max_limit`` or ``count`` of the wrong type (``E915``); ``weakrel.W910``:
+  ordering or counts declared for a to-one relation.
 
 The app config imports this module when ``rest_framework`` is installed, which
 registers the check.
@@ -40,6 +46,7 @@ from weakrel.rest_framework.include import (
     resolve_includes,
     serializer_model,
 )
+from weakrel.rest_framework.include_scopes import get_scopes, resolve_scopes
 from weakrel.rest_framework.relations import RelationViewSetMixin
 from weakrel.rest_framework.serializers import is_to_many, weak_key_fields
 from weakrel.rest_framework.viewsets import IncludeViewSetMixin
@@ -116,8 +123,33 @@ def check_serializer(
             messages.append(
                 checks.Error(problem.message, hint=problem.hint, obj=current, id=problem.id)
             )
+        messages += _check_scopes(current)
         messages += _check_through_defaults(current)
         pending.extend(get_includes(current).values())
+    return messages
+
+
+def _check_scopes(serializer_class: type) -> list[checks.CheckMessage]:
+    """``Meta.include_scopes``: keyed by included relations, with known options."""
+    messages: list[checks.CheckMessage] = [
+        checks.Error(problem.message, hint=problem.hint, obj=serializer_class, id=problem.id)
+        for problem in resolve_scopes(serializer_class).problems
+    ]
+    model = serializer_model(serializer_class)
+    where = f"{serializer_class.__name__}.Meta.include_scopes"
+    for name, scope in get_scopes(serializer_class).items():
+        declared = {"ordering_fields": scope.ordering_fields, "count": scope.count}
+        unused = [option for option, value in declared.items() if value]
+        if model is not None and unused and not is_to_many(model, name):
+            messages.append(
+                checks.Warning(
+                    f"{where}[{name!r}] declares {' and '.join(unused)}, but {name!r} is a "
+                    "to-one relation: a request for it is refused.",
+                    hint="Ordering and counts apply to to-many relations; keep filterset_class.",
+                    obj=serializer_class,
+                    id="weakrel.W910",
+                )
+            )
     return messages
 
 

@@ -41,7 +41,10 @@ class IncludeNode:
     name: str
     path: str
     serializer_class: type
-    children: dict[str, IncludeNode] = field(default_factory=dict)
+    children: IncludeTree = field(default_factory=lambda: IncludeTree())
+    #: What the request asked of the rows (``P.limit``, ``P.ordering``, ``P.<filter>``):
+    #: an ``include_scopes.PathScope``, or ``None``.
+    scope: Any = None
 
     @property
     def model(self):
@@ -52,7 +55,23 @@ class IncludeNode:
         return include_attr(self.name)
 
 
-IncludeTree = dict[str, IncludeNode]
+class IncludeTree(dict):
+    """One level of a request's includes: relation name -> :class:`IncludeNode`, with
+    the sparse fieldset and the counts asked of that level's rows.
+
+    ``fields`` (``None``: every field) and ``omit`` name the fields rendered;
+    ``counts`` maps a relation to the scope its ``<relation>_count`` is read with;
+    ``columns`` is what ``only()`` loads of the level's rows (``None``: every column).
+    """
+
+    fields: frozenset[str] | None = None
+    omit: frozenset[str] = frozenset()
+    counts: dict[str, Any]  # relation -> the include_scopes.PathScope it is counted with
+    columns: list[str] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.counts = {}
 
 
 def include_attr(name: str) -> str:
@@ -105,6 +124,16 @@ def renders_includes(target: Any) -> bool:
         and issubclass(target, serializers.ModelSerializer)
         and hasattr(target, "include_tree")
     )
+
+
+def readable_field_names(serializer_class: type) -> list[str]:
+    """The fields ``serializer_class`` renders when nothing is included."""
+    serializer = (
+        serializer_class(include=IncludeTree())
+        if renders_includes(serializer_class)
+        else serializer_class()
+    )
+    return [field.field_name for field in serializer._readable_fields]
 
 
 def model_relations(model: type[models.Model]) -> dict[str, type[models.Model] | None]:
@@ -215,7 +244,9 @@ def parse_include(values: str | Iterable[str], serializer_class: type) -> Includ
     """
     if isinstance(values, str):
         values = [values]
-    values = list(values)
+    # ``?include=`` with nothing after it asks for nothing, like an absent parameter,
+    # and does not count against the limits.
+    values = [value for value in values if value.strip()]
     total = sum(len(value) for value in values) + max(len(values) - 1, 0)
     max_length = weakrel_settings.MAX_INCLUDE_LENGTH
     if total > max_length:
@@ -233,10 +264,8 @@ def parse_include(values: str | Iterable[str], serializer_class: type) -> Includ
             {"include": [f"Ensure at most {max_paths} relations are included (got {count})."]}
         )
 
-    # ``?include=`` with nothing after it asks for nothing, like an absent parameter.
-    values = [value for value in values if value.strip()]
     errors: list[str] = []
-    tree: IncludeTree = {}
+    tree = IncludeTree()
     max_depth = weakrel_settings.MAX_INCLUDE_DEPTH
     for value in values:
         for raw_path in value.split(","):
@@ -323,6 +352,10 @@ def build_prefetches(
     prefetches = []
     for node in tree.values():
         queryset = get_queryset(node.path, node.model._default_manager.all())
+        if node.children.columns is not None:
+            queryset = queryset.only(*node.children.columns)
+        if node.scope is not None:
+            queryset = node.scope.apply(queryset)
         prefetches.append(Prefetch(prefix + node.name, queryset=queryset, to_attr=node.to_attr))
     for node in tree.values():
         if node.children:

@@ -23,6 +23,7 @@ from rest_framework.routers import DefaultRouter, Route
 
 from weakrel import routing
 from weakrel.relations.foreign_key import WeakForeignKey
+from weakrel.rest_framework.exceptions import conflict_from
 
 __all__ = ["RelationRouter", "RelationViewSetMixin"]
 
@@ -58,6 +59,10 @@ class RelationViewSetMixin:
     def initial(self, request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         self.get_parent()  # 404 before anything else when the parent does not exist
+
+    def handle_exception(self, exc):
+        """``ProtectedError``/``RestrictedError``: a 409 naming the relation, not a 500."""
+        return super().handle_exception(conflict_from(exc) or exc)
 
     def get_parent_queryset(self) -> models.QuerySet:
         assert self.parent_queryset is not None, (
@@ -213,6 +218,22 @@ class RelationRouter(DefaultRouter):
         for route in DefaultRouter.routes
     ]
 
+    def get_lookup_regex(self, viewset, lookup_prefix=""):
+        """Any key up to the slash (DRF's stops at a dot), unless the view sets
+        ``lookup_value_regex``: a key that cannot be one is the view's 404, a JSON
+        body, not the URL resolver's page. ``.json`` suffixes still work."""
+        if getattr(viewset, "lookup_value_regex", None) is None:
+            viewset = type(viewset.__name__, (viewset,), {"lookup_value_regex": "[^/]+"})
+        return super().get_lookup_regex(viewset, lookup_prefix)
+
+    def get_method_map(self, viewset, method_map):
+        """DRF's, without ``link`` where the relation is one-to-many: its rows are
+        created under the parent, never linked (a ``POST`` there is not routed)."""
+        mapping = super().get_method_map(viewset, method_map)
+        if mapping.get("post") == "link" and _links_by_key(viewset):
+            del mapping["post"]
+        return mapping
+
     def register_relation(
         self,
         parent_prefix: str,
@@ -222,7 +243,17 @@ class RelationRouter(DefaultRouter):
         parent_lookup_kwarg: str | None = None,
     ) -> None:
         kwarg = parent_lookup_kwarg or getattr(viewset, "parent_lookup_kwarg", "parent_pk")
-        prefix = f"{parent_prefix}/(?P<{kwarg}>[^/.]+)/{relation}"
+        # Any key up to the slash: one that cannot be a key is a 404 from the view (a
+        # JSON body), not from the URL resolver.
+        prefix = f"{parent_prefix}/(?P<{kwarg}>[^/]+)/{relation}"
         if basename is None:
             basename = f"{parent_prefix.replace('/', '-')}-{relation}"
         self.register(prefix, viewset, basename=basename)
+
+
+def _links_by_key(viewset: type) -> bool:
+    """Whether ``viewset`` serves a relation whose rows hold the parent's key."""
+    try:
+        return viewset().relation_key_field is not None
+    except Exception:  # noqa: BLE001 - get_parent_queryset() decides per request
+        return False

@@ -11,11 +11,11 @@ the request includes it, and it is rendered from what was prefetched into
 
 from __future__ import annotations
 
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import prefetch_related_objects
 from django.db.models.fields import related_descriptors
 from rest_framework import serializers
@@ -34,11 +34,15 @@ from weakrel.relations.many_to_many import ReverseWeakManyToMany, WeakManyToMany
 from weakrel.relations.references import WeakReferencesMany
 from weakrel.rest_framework.fields import WeakKeyField, WeakKeyListField, WeakLinkListField
 from weakrel.rest_framework.include import (
+    INCLUDE_ATTR_PREFIX,
     IncludeTree,
     build_prefetches,
+    default_include_queryset,
     get_includes,
     is_prefetched,
+    serializer_model,
 )
+from weakrel.rest_framework.include_counts import count_attr, set_counts
 
 __all__ = ["IncludeListSerializer", "IncludeModelSerializer"]
 
@@ -63,11 +67,28 @@ class IncludeListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         items = data.all() if isinstance(data, models.manager.BaseManager) else data
         items = list(items)
+        if self.context.get(_PREPARED):  # nested: the outermost serializer read it all
+            return [self.child.to_representation(item) for item in items]
         tree = self.child.include_tree
         if tree and items and not all(is_prefetched(item, tree) for item in items):
             prefetch_related_objects(items, *build_prefetches(tree, self.child.include_hook))
         prefetch_link_keys(self.child, items)
-        return [self.child.to_representation(item) for item in items]
+        with _prepared(self.context):
+            return [self.child.to_representation(item) for item in items]
+
+
+#: Context key set while the outermost serializer renders rows it has prepared.
+_PREPARED = "weakrel_prepared"
+
+
+@contextmanager
+def _prepared(context: dict):
+    """Within: every row beneath has its includes, link keys and counts read."""
+    context[_PREPARED] = True
+    try:
+        yield
+    finally:
+        context.pop(_PREPARED, None)
 
 
 class IncludeModelSerializer(serializers.ModelSerializer):
@@ -96,7 +117,8 @@ class IncludeModelSerializer(serializers.ModelSerializer):
         (``context["include"]``) by the outermost one."""
         if self._include is not None:
             return self._include
-        return self.context.get("include") or {}
+        tree = self.context.get("include")
+        return IncludeTree() if tree is None else tree
 
     @property
     def include_hook(self):
@@ -115,7 +137,28 @@ class IncludeModelSerializer(serializers.ModelSerializer):
                 read_only=True,
                 allow_null=True,
             )
+        for name in getattr(self.include_tree, "counts", ()):
+            fields[f"{name}_count"] = serializers.IntegerField(
+                source=count_attr(name), read_only=True
+            )
         return fields
+
+    @property
+    def _readable_fields(self):
+        """The fields rendered: all, or those ``?fields=``/``?omit=`` leave (writes
+        still see every field)."""
+        readable = self.__dict__.get("_weakrel_readable")
+        if readable is None:  # once per serializer, not per row
+            tree = self.include_tree
+            only, omit = getattr(tree, "fields", None), getattr(tree, "omit", ())
+            counted = {f"{name}_count" for name in getattr(tree, "counts", ())}
+            readable = self.__dict__["_weakrel_readable"] = [
+                field
+                for field in super()._readable_fields
+                if field.field_name in counted
+                or ((only is None or field.field_name in only) and field.field_name not in omit)
+            ]
+        return readable
 
     def build_field(self, field_name, info, model_class, nested_depth):
         keys = weak_key_fields(model_class)
@@ -154,11 +197,21 @@ class IncludeModelSerializer(serializers.ModelSerializer):
             name = getattr(exc.field, "attname", None)
             key = name if name in self.fields else api_settings.NON_FIELD_ERRORS_KEY
             raise serializers.ValidationError({key: [str(exc)]}) from exc
+        except IntegrityError as exc:
+            # Another request wrote the same unique value since validation: validated
+            # again now, the loser gets the 400 it would have got a moment later.
+            try:
+                self.run_validation(self.initial_data)
+            except serializers.ValidationError as invalid:
+                raise serializers.ValidationError(invalid.detail) from exc
+            raise
 
     def _write(self, save, links: dict[WeakLinkListField, list]):
-        """Run ``save()`` then write the links, all or nothing on both databases."""
+        """Run ``save()`` then write the links, all or nothing on both databases; a
+        failed write leaves an enclosing transaction usable (a savepoint)."""
         if not links:
-            return save()
+            with transaction.atomic(using=routing.db_for_write(self.Meta.model)):
+                return save()
         aliases = {routing.db_for_write(self.Meta.model)}
         aliases |= {routing.db_for_write(field.near.model) for field in links}
         with ExitStack() as stack:
@@ -169,6 +222,13 @@ class IncludeModelSerializer(serializers.ModelSerializer):
                 manager = getattr(instance, field.relation)
                 manager.set(keys, through_defaults=self.get_through_defaults(field.relation))
                 instance.__dict__.pop(field.cache_attr, None)
+        return instance
+
+    def save(self, **kwargs: Any):
+        """Save, then forget what was prefetched for the instance before the write:
+        the response is rendered from rows read again, with the request's includes."""
+        instance = super().save(**kwargs)
+        forget_prefetched(instance)
         return instance
 
     def create(self, validated_data):
@@ -186,11 +246,14 @@ class IncludeModelSerializer(serializers.ModelSerializer):
     # -- output -------------------------------------------------------------------
 
     def to_representation(self, instance):
+        if self.context.get(_PREPARED):
+            return super().to_representation(instance)
         tree = self.include_tree
         if tree and not is_prefetched(instance, tree):
             prefetch_related_objects([instance], *build_prefetches(tree, self.include_hook))
         prefetch_link_keys(self, [instance])
-        return super().to_representation(instance)
+        with _prepared(self.context):
+            return super().to_representation(instance)
 
 
 def weak_key_fields(model_class: type[models.Model]) -> dict[str, tuple[type, dict[str, Any]]]:
@@ -224,11 +287,37 @@ def weak_key_fields(model_class: type[models.Model]) -> dict[str, tuple[type, di
     return keys
 
 
+def forget_prefetched(instance: models.Model) -> None:
+    """Drop the included rows, prefetches and cached related objects of ``instance``."""
+    for attr in [a for a in vars(instance) if a.startswith(INCLUDE_ATTR_PREFIX)]:
+        delattr(instance, attr)
+    if getattr(instance, "_prefetched_objects_cache", None):
+        instance._prefetched_objects_cache = {}
+    instance._state.fields_cache.clear()
+
+
+def prefetch_counts(serializer: IncludeModelSerializer, items: list[models.Model]) -> None:
+    """``count=``: one query per counted relation for all of ``items``."""
+    counts = getattr(serializer.include_tree, "counts", None)
+    if not counts:
+        return
+    hook = serializer.include_hook or default_include_queryset
+    model = serializer.Meta.model
+    includes = get_includes(type(serializer))
+    for name, scope in counts.items():
+        missing = [item for item in items if not hasattr(item, count_attr(name))]
+        if missing:
+            related = serializer_model(includes[name])
+            queryset = scope.filter(hook(scope.path, related._default_manager.all()))
+            set_counts(model, name, missing, queryset)
+
+
 def prefetch_link_keys(serializer: IncludeModelSerializer, items: list[models.Model]) -> None:
-    """Read the ``patients_ids`` of ``items`` and of every included row beneath them:
-    one query per key list field per level, not one per row."""
+    """Read the ``patients_ids`` and the counts of ``items`` and of every included row
+    beneath them: one query per key list field (or count) per level, not one per row."""
     if not items:
         return
+    prefetch_counts(serializer, items)
     for field in serializer._readable_fields:
         if isinstance(field, WeakLinkListField):
             missing = [item for item in items if not hasattr(item, field.cache_attr)]

@@ -12,8 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from rest_framework.permissions import SAFE_METHODS
 
-from weakrel.rest_framework.include import IncludeTree, build_prefetches, parse_include
+from weakrel.rest_framework.exceptions import conflict_from
+from weakrel.rest_framework.include import IncludeTree, build_prefetches
+from weakrel.rest_framework.include_params import parse_include_params
 
 __all__ = ["IncludeViewSetMixin"]
 
@@ -23,6 +26,11 @@ class IncludeViewSetMixin:
 
     #: Query parameter that names the relations to embed.
     include_param: str = "include"
+    #: Query parameters of sparse fieldsets (``fields=id,orders.total``, ``omit=email``).
+    fields_param: str = "fields"
+    omit_param: str = "omit"
+    #: Query parameter that names the relations to count (``count=orders``).
+    count_param: str = "count"
 
     include_tree: IncludeTree | None = None
 
@@ -31,10 +39,28 @@ class IncludeViewSetMixin:
         self.include_tree = self.parse_include(request)
 
     def parse_include(self, request) -> IncludeTree:
-        values = request.query_params.getlist(self.include_param)
-        if not values:
-            return {}
-        return parse_include(values, self.get_serializer_class())
+        """``include``, the scopes of its paths, ``count``, ``fields`` and ``omit``,
+        validated (a 400 names what is wrong) before any query."""
+        return parse_include_params(
+            request.query_params, self.get_serializer_class(), names=self.include_params()
+        )
+
+    def include_params(self):
+        """The names of the parameters read (see ``include_params.IncludeParams``)."""
+        return type(
+            "Params",
+            (),
+            {
+                "include": self.include_param,
+                "fields": self.fields_param,
+                "omit": self.omit_param,
+                "count": self.count_param,
+            },
+        )
+
+    def handle_exception(self, exc):
+        """``ProtectedError``/``RestrictedError``: a 409 naming the relation, not a 500."""
+        return super().handle_exception(conflict_from(exc) or exc)
 
     def get_include_tree(self) -> IncludeTree:
         if self.include_tree is None:
@@ -57,10 +83,19 @@ class IncludeViewSetMixin:
         """``GenericAPIView.filter_queryset()``, with django-filter's stock backend
         made to follow weak relations (``filterset_fields = ["customer__name"]``)."""
         self.filter_backends = [seeing_through(backend) for backend in self.filter_backends]
-        return super().filter_queryset(queryset)
+        queryset = super().filter_queryset(queryset)
+        columns = self.get_include_tree().columns if self.include_tree is not None else None
+        if columns is not None and self.request.method in SAFE_METHODS:
+            queryset = queryset.only(*columns)  # ?fields=: what is rendered and the links
+        return queryset
 
     def get_queryset(self) -> QuerySet:
         queryset = super().get_queryset()
+        request = getattr(self, "request", None)
+        if request is not None and request.method not in SAFE_METHODS:
+            # A write renders its response from rows read after it (the serializer
+            # prefetches then): what was included before the write is never shown.
+            return queryset
         prefetches = self.get_include_prefetches()
         if prefetches:
             queryset = queryset.prefetch_related(*prefetches)

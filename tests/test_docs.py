@@ -31,7 +31,6 @@ NOT_YET_RUNNING = {
     "docs/relations/belongs-to.md",
     "docs/relations/has-many-through.md",
     "docs/relations/has-many.md",
-    "docs/relations/has-one.md",
     "docs/relations/references-many.md",
 }
 FENCE = re.compile(r"^(\s*)```(\S*)", re.MULTILINE)

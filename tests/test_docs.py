@@ -25,18 +25,11 @@ DATA = {"text", "json", "sql", "html", "toml", "yaml", "ini"}
 # block is a fragment to rewrite or mark. Strict: a document that starts to pass must
 # leave this list.
 NOT_YET_RUNNING = {
-    "README.md",
-    "docs/admin.md",
-    "docs/api.md",
-    "docs/conformance.md",
-    "docs/deletion.md",
     "docs/filtering.md",
     "docs/integrity.md",
     "docs/performance.md",
     "docs/relations/belongs-to.md",
     "docs/relations/has-many-through.md",
-    "docs/relations/has-many.md",
-    "docs/relations/has-one.md",
     "docs/relations/references-many.md",
 }
 FENCE = re.compile(r"^(\s*)```(\S*)", re.MULTILINE)

@@ -17,7 +17,9 @@ migrated, empty databases instead.
 Blocks: ``python`` (tests/docs/python.py; a block starting with ``>>>`` is a
 doctest), ``pycon`` (doctest), ``console`` and ``sh`` (tests/docs/shell.py). Doctests
 compare with ``ELLIPSIS``. ``<!-- skip: next "reason" -->`` before a block marks it as
-a fragment that cannot run, with the reason.
+a fragment that cannot run, with the reason; a doctest block, whose ``>>>`` examples
+Sybil counts one by one, goes between ``<!-- skip: start "reason" -->`` and
+``<!-- skip: end -->``.
 """
 
 from __future__ import annotations

@@ -9,6 +9,14 @@ would change the process every later example runs in:
   models: each field it declares is built and must deconstruct like the real one
   (an excerpt may leave fields, ``Meta`` and methods out); the name is then bound to
   the real model;
+* an admin class (``class OrderAdmin(WeakModelAdmin)``) named as one of the example
+  project's (``example_project/*/admin.py``) is an excerpt of it: each attribute it
+  declares must equal the real one's, an ``@admin.register(Model)`` must name a model
+  that the real class is registered for; the name is then bound to the real class.
+  Another admin class runs, unless it registers on Django's admin site, which the
+  example project fills already (register on an ``AdminSite()`` of its own);
+* ``from .models import Order`` is an excerpt of an app's module: the names are bound
+  to the example project's models;
 * an upper-case assignment at the top (``INSTALLED_APPS = [...]``) is a settings.py
   excerpt: what it lists must be in the example project's settings (``...`` and
   ``# ...`` stand for the rest).
@@ -18,11 +26,14 @@ from __future__ import annotations
 
 import ast
 import inspect
+from importlib import import_module
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from django.apps import apps
 from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.options import BaseModelAdmin
 from django.db import models
 from sybil import Example
 
@@ -44,17 +55,6 @@ def _run(node: ast.stmt, namespace: dict, filename: str) -> None:
         async_to_sync(main)()
     else:
         exec(code, namespace)
-
-
-def _model_base(node: ast.ClassDef, namespace: dict) -> bool:
-    for base in node.bases:
-        try:
-            value = eval(ast.unparse(base), namespace)
-        except Exception:  # noqa: BLE001 - not resolvable: not a model base
-            continue
-        if isinstance(value, type) and issubclass(value, models.Model):
-            return True
-    return False
 
 
 def _real_model(name: str) -> type[models.Model]:
@@ -96,6 +96,81 @@ def _check_model(node: ast.ClassDef, namespace: dict) -> None:
                 f"{node.name}.{target.id} is a {type(actual).__name__} in the example project"
             )
     namespace[node.name] = real
+
+
+def _subclass_base(node: ast.ClassDef, namespace: dict, base: type) -> bool:
+    for expression in node.bases:
+        try:
+            value = eval(ast.unparse(expression), namespace)
+        except Exception:  # noqa: BLE001 - not resolvable: not that base
+            continue
+        if isinstance(value, type) and issubclass(value, base):
+            return True
+    return False
+
+
+def _real_admin(name: str) -> type[BaseModelAdmin] | None:
+    for label in EXAMPLE_APPS:
+        module = import_module(f"{apps.get_app_config(label).name}.admin")
+        found = getattr(module, name, None)
+        if isinstance(found, type) and issubclass(found, BaseModelAdmin):
+            return found
+    return None
+
+
+def _registered(decorator: ast.expr, namespace: dict) -> list | None:
+    """The models an ``@admin.register(...)`` on Django's admin site names, else None."""
+    if not (isinstance(decorator, ast.Call) and ast.unparse(decorator.func) == "admin.register"):
+        return None
+    if any(keyword.arg == "site" for keyword in decorator.keywords):
+        return None
+    return [eval(ast.unparse(argument), namespace) for argument in decorator.args]
+
+
+def _check_admin(node: ast.ClassDef, namespace: dict, filename: str) -> None:
+    real = _real_admin(node.name)
+    registers = [
+        models
+        for models in (_registered(d, namespace) for d in node.decorator_list)
+        if models is not None
+    ]
+    if real is None:
+        assert not registers, (
+            f"{node.name} is not one of the example project's admin classes, and the "
+            "example project's admin site has its models registered already: name it as "
+            "one of example_project/*/admin.py, or register it on an AdminSite() of its own"
+        )
+        _run(node, namespace, filename)
+        return
+    for statement in node.body:
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
+            continue
+        target = statement.targets[0]
+        if not isinstance(target, ast.Name):
+            continue
+        declared = eval(ast.unparse(statement.value), namespace)
+        actual = getattr(real, target.id)
+        if isinstance(declared, list | tuple) and isinstance(actual, list | tuple):
+            declared, actual = list(declared), list(actual)
+        assert declared == actual, (
+            f"{node.name}.{target.id} is {actual!r} in the example project, not {declared!r}"
+        )
+    for models_ in registers:
+        for model in models_:
+            registered = admin.site._registry.get(model)
+            assert type(registered) is real, (
+                f"{model.__name__} is registered with {type(registered).__name__} in the "
+                f"example project, not {node.name}"
+            )
+    namespace[node.name] = real
+
+
+def _import_models(node: ast.ImportFrom, namespace: dict) -> None:
+    assert node.module == "models", (
+        f"from .{node.module} import ...: only an app's models can be imported relatively"
+    )
+    for alias in node.names:
+        namespace[alias.asname or alias.name] = _real_model(alias.name)
 
 
 def _contains(real: Any, shown: Any, path: str) -> None:
@@ -147,8 +222,12 @@ def evaluate(example: Example) -> None:
         example.parsed, filename, "exec", flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
     )
     for node in tree.body:
-        if isinstance(node, ast.ClassDef) and _model_base(node, namespace):
+        if isinstance(node, ast.ClassDef) and _subclass_base(node, namespace, models.Model):
             _check_model(node, namespace)
+        elif isinstance(node, ast.ClassDef) and _subclass_base(node, namespace, BaseModelAdmin):
+            _check_admin(node, namespace, filename)
+        elif isinstance(node, ast.ImportFrom) and node.level == 1:
+            _import_models(node, namespace)
         elif _is_setting(node):
             _check_setting(node, namespace)
         else:

@@ -21,17 +21,6 @@ DOCUMENTS = sorted(ROOT.glob("docs/**/*.md")) + [ROOT / "README.md"]
 # others show data: an output, a file, a query.
 RUN = {"python", "pycon", "console", "sh"}
 DATA = {"text", "json", "sql", "html", "toml", "yaml", "ini"}
-# Documents whose examples do not run yet: their outputs predate the seeded data, or a
-# block is a fragment to rewrite or mark. Strict: a document that starts to pass must
-# leave this list.
-NOT_YET_RUNNING = {
-    "docs/filtering.md",
-    "docs/integrity.md",
-    "docs/performance.md",
-    "docs/relations/belongs-to.md",
-    "docs/relations/has-many-through.md",
-    "docs/relations/references-many.md",
-}
 FENCE = re.compile(r"^(\s*)```(\S*)", re.MULTILINE)
 
 
@@ -71,20 +60,7 @@ def docs_report(tmp_path_factory) -> dict:
     return by_document
 
 
-def _documents() -> list:
-    return [
-        pytest.param(
-            path,
-            id=_name(path),
-            marks=[pytest.mark.xfail(strict=True, reason="examples not brought up to date")]
-            if _name(path) in NOT_YET_RUNNING
-            else [],
-        )
-        for path in DOCUMENTS
-    ]
-
-
-@pytest.mark.parametrize("document", _documents())
+@pytest.mark.parametrize("document", DOCUMENTS, ids=_name)
 def test_examples_run(docs_report, document):
     entries = docs_report.get(_name(document), [])
     failed = [e for e in entries if e["outcome"] == "failed"]

@@ -100,3 +100,18 @@ def test_a_failure_in_the_second_database_leaves_nothing_half_saved(admin, tag):
     assert tag.name == "django"
     assert list(Article.objects.values_list("title", "tags_ids")) == [("a", [tag.pk])]
     assert not LogEntry.objects.exists()
+
+
+def test_the_list_is_chosen_as_django_chooses_a_foreign_key():
+    from django.contrib.admin import AdminSite
+
+    from tests.blog.models import Pinboard
+    from weakrel.admin import WeakModelAdmin, WeakTabularInline
+
+    def check(**attrs):
+        inline = type("PinboardInline", (WeakTabularInline,), {"model": Pinboard, **attrs})
+        admin_class = type("TagAdmin", (WeakModelAdmin,), {"inlines": [inline]})
+        return [e.id for e in admin_class(Tag, AdminSite()).check()]
+
+    assert check() == ["weakrel.E402"]  # four lists to Tag
+    assert check(fk_name="repeated") == []

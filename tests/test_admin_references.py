@@ -115,3 +115,19 @@ def test_the_list_is_chosen_as_django_chooses_a_foreign_key():
 
     assert check() == ["weakrel.E402"]  # four lists to Tag
     assert check(fk_name="repeated") == []
+
+
+def test_without_the_change_permission_a_row_is_not_saved(client, admin_urls, tag):
+    from django.contrib.auth.models import Permission, User
+
+    user = User.objects.create_user("editor", password="pw", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(codename__in=["change_tag", "view_tag", "view_article"])
+    )
+    client.force_login(user)
+    article = Article.objects.create(title="old", tags=[tag])
+    response = client.post(change_url(tag), tag_data(tag, [(article, "new")], name="renamed"))
+    assert response.status_code == 302
+    article.refresh_from_db()
+    tag.refresh_from_db()
+    assert (article.title, tag.name) == ("old", "renamed")

@@ -179,7 +179,7 @@ class WeakInlineMixin(WeakRelationFormMixin):
         can_change = self.has_change_permission(request, obj) if request else True
         can_add = self.has_add_permission(request, obj) if request else True
 
-        class DeleteProtectedModelForm(DeleteProtectedMixin, CheckedKeysMixin, defaults["form"]):
+        class PermittedForm(defaults["form"]):
             def has_changed(self) -> bool:
                 # As Django's: no edits the user may not make.
                 if not can_change and not self.instance._state.adding:
@@ -189,7 +189,12 @@ class WeakInlineMixin(WeakRelationFormMixin):
                 return super().has_changed()
 
         if weak_list is not None:  # a removed row leaves the list, nothing is deleted
+            defaults["form"] = PermittedForm
             return references_inlineformset_factory(self.parent_model, self.model, **defaults)
+
+        class DeleteProtectedModelForm(DeleteProtectedMixin, CheckedKeysMixin, PermittedForm):
+            pass
+
         defaults["form"] = DeleteProtectedModelForm
         if defaults["fields"] is None and not modelform_defines_fields(defaults["form"]):
             defaults["fields"] = forms.ALL_FIELDS

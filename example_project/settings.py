@@ -127,3 +127,15 @@ REST_FRAMEWORK = {
 }
 # Request bodies and responses apart: ?fields= may leave any field out of a response.
 SPECTACULAR_SETTINGS = {"COMPONENT_SPLIT_REQUEST": True}
+
+try:  # Swagger UI and Redoc from this server, not a CDN, when the sidecar is installed
+    import drf_spectacular_sidecar  # noqa: F401
+except ImportError:
+    pass
+else:
+    INSTALLED_APPS.append("drf_spectacular_sidecar")
+    SPECTACULAR_SETTINGS |= {
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+    }

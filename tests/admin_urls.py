@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import path
 
+from tests.blog.models import Article, Tag
 from tests.clinic.models import Appointment, Patient, Physician, Referral
 from tests.shop.models import (
     Account,
@@ -101,6 +102,18 @@ class SubscriptionInline(WeakTabularInline):
 @admin.register(Account, site=site)
 class AccountAdmin(WeakModelAdmin):
     inlines = [SubscriptionInline]
+
+
+class ArticleInline(WeakTabularInline):
+    """The articles (database "default") whose Article.tags list holds the tag."""
+
+    model = Article
+    extra = 0
+
+
+@admin.register(Tag, site=site)
+class TagAdmin(WeakModelAdmin):
+    inlines = [ArticleInline]
 
 
 site.register(Region)

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connections
 
+from tests.blog.models import Article, Tag
 from tests.browser import Screenshots, start_browser
 from tests.shop.models import Customer, Order, OrderLine, Product, Region
 
@@ -72,6 +73,34 @@ def test_a_customers_orders_edited_inline(browser):
     assert "was changed successfully" in message
     assert orders_in_the_orders_database(ada) == [(15, ada.pk), (30, ada.pk)]
     assert Order.objects.get(total=15).pk == kept.pk
+
+
+def test_a_tags_articles_edited_inline(browser):
+    """ReferencesMany: the articles (default) whose tags list holds the tag (orders)."""
+    from selenium.webdriver.common.by import By
+
+    django, python = Tag.objects.create(name="django"), Tag.objects.create(name="python")
+    kept = Article.objects.create(title="Weak keys", tags=[python, django])
+    untagged = Article.objects.create(title="Routers", tags=[django, python])
+    browser.get(browser.url(f"/admin/blog/tag/{django.pk}/change/"))
+    title = browser.find_element(By.ID, "id_articles-0-title")
+    title.clear()
+    title.send_keys("Weak keys, again")
+    browser.find_element(By.ID, "id_articles-1-DELETE").click()
+    browser.find_element(By.CSS_SELECTOR, "#articles-group .add-row a").click()
+    browser.find_element(By.ID, "id_articles-2-title").send_keys("Inlines")
+    browser.shot("admin-tag-articles-inline")
+    browser.find_element(By.NAME, "_save").click()
+
+    message = browser.find_element(By.CSS_SELECTOR, ".messagelist .success").text
+    assert "was changed successfully" in message
+    rows = Article.objects.order_by("pk").values_list("pk", "title", "tags_ids")
+    new = Article.objects.get(title="Inlines")
+    assert list(rows) == [
+        (kept.pk, "Weak keys, again", [python.pk, django.pk]),
+        (untagged.pk, "Routers", [python.pk]),  # the tag left its list
+        (new.pk, "Inlines", [django.pk]),
+    ]
 
 
 def test_the_change_list_links_to_the_customer(browser):

@@ -1,12 +1,21 @@
 from django.contrib import admin
 
 from example_project.blog.models import Article, Tag
+from weakrel.admin import WeakModelAdmin, WeakTabularInline
+
+
+class ArticleInline(WeakTabularInline):
+    """The articles (default) whose ``tags`` list holds the tag (orders)."""
+
+    model = Article
+    extra = 1
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(WeakModelAdmin):
     list_display = ["name"]
     search_fields = ["name"]
+    inlines = [ArticleInline]
 
 
 @admin.register(Article)

@@ -33,6 +33,7 @@ from weakrel.admin.options import (
     WeakRelationFormMixin,
     weak_deleted_objects,
 )
+from weakrel.admin.references import WeakReferencesInlineFormSet
 from weakrel.admin.widgets import WeakRawIdWidget
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "WeakModelAdmin",
     "WeakRelatedFieldListFilter",
     "WeakRawIdWidget",
+    "WeakReferencesInlineFormSet",
     "WeakRelationAdminMixin",
     "WeakRelationFormMixin",
     "WeakStackedInline",

@@ -5,8 +5,9 @@ Django's checks look for joins: they refuse a ``list_filter`` path through a wea
 accept them and check what weakrel needs instead:
 
 * ``weakrel.E401``: a ``list_filter`` path through a weak key that names no field;
-* ``weakrel.E402``: an inline whose weak key to the parent cannot be chosen (none,
-  several without ``fk_name``, or an ``fk_name`` that is not one);
+* ``weakrel.E402``: an inline whose weak key (or ReferencesMany list) to the parent
+  cannot be chosen (none, several without ``fk_name``, or an ``fk_name`` that is not
+  one);
 * ``weakrel.E403``: an inline that excludes its weak key to the parent.
 """
 
@@ -17,8 +18,10 @@ from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 
 from weakrel.admin.changelist import weak_field_path
+from weakrel.admin.references import weak_list_to
 from weakrel.forms import weak_key_to
 from weakrel.relations.foreign_key import WeakForeignKey
+from weakrel.relations.references import WeakReferencesMany
 
 
 class WeakModelAdminChecks(ModelAdminChecks):
@@ -60,7 +63,8 @@ class WeakInlineModelAdminChecks(InlineModelAdminChecks):
     def _weak_key(self, obj, parent_model):
         """(the weak key to the parent or None, the error finding it or None)."""
         try:
-            return weak_key_to(parent_model, obj.model, obj.fk_name), None
+            key = weak_key_to(parent_model, obj.model, obj.fk_name)
+            return key or weak_list_to(parent_model, obj.model, obj.fk_name), None
         except ValueError as exc:
             return None, str(exc)
 
@@ -86,7 +90,7 @@ class WeakInlineModelAdminChecks(InlineModelAdminChecks):
         fk, _error = self._weak_key(obj, parent_model)
         if fk is None:
             return super()._check_exclude_of_parent_model(obj, parent_model)
-        if obj.exclude and fk.name in obj.exclude:
+        if obj.exclude and fk.name in obj.exclude and not isinstance(fk, WeakReferencesMany):
             return [
                 checks.Error(
                     f"Cannot exclude the field '{fk.name}', because it is the weak key "

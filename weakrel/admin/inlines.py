@@ -37,6 +37,7 @@ from weakrel import routing
 from weakrel.admin.checks import WeakInlineModelAdminChecks
 from weakrel.admin.forms import WeakKeyField
 from weakrel.admin.options import WeakRelationFormMixin
+from weakrel.admin.references import references_inlineformset_factory, weak_list_to
 from weakrel.forms import inlineformset_factory, weak_key_to
 
 
@@ -148,7 +149,9 @@ class WeakInlineMixin(WeakRelationFormMixin):
 
     def get_formset(self, request: HttpRequest, obj: Model | None = None, **kwargs: Any):
         """Django's ``InlineModelAdmin.get_formset()``, over a weak key to the parent."""
-        if weak_key_to(self.parent_model, self.model, self.fk_name) is None:
+        weak_key = weak_key_to(self.parent_model, self.model, self.fk_name)
+        weak_list = None if weak_key else weak_list_to(self.parent_model, self.model, self.fk_name)
+        if weak_key is None and weak_list is None:
             form = type(self.form.__name__, (CheckedKeysMixin, kwargs.get("form", self.form)), {})
             return super().get_formset(request, obj, **{**kwargs, "form": form})
         if "fields" in kwargs:
@@ -176,7 +179,7 @@ class WeakInlineMixin(WeakRelationFormMixin):
         can_change = self.has_change_permission(request, obj) if request else True
         can_add = self.has_add_permission(request, obj) if request else True
 
-        class DeleteProtectedModelForm(DeleteProtectedMixin, CheckedKeysMixin, defaults["form"]):
+        class PermittedForm(defaults["form"]):
             def has_changed(self) -> bool:
                 # As Django's: no edits the user may not make.
                 if not can_change and not self.instance._state.adding:
@@ -184,6 +187,13 @@ class WeakInlineMixin(WeakRelationFormMixin):
                 if not can_add and self.instance._state.adding:
                     return False
                 return super().has_changed()
+
+        if weak_list is not None:  # a removed row leaves the list, nothing is deleted
+            defaults["form"] = PermittedForm
+            return references_inlineformset_factory(self.parent_model, self.model, **defaults)
+
+        class DeleteProtectedModelForm(DeleteProtectedMixin, CheckedKeysMixin, PermittedForm):
+            pass
 
         defaults["form"] = DeleteProtectedModelForm
         if defaults["fields"] is None and not modelform_defines_fields(defaults["form"]):

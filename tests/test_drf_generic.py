@@ -6,11 +6,15 @@ Comment lives in orders; its targets are Articles (default) and Products (third)
 """
 
 import pytest
+from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
 
+from tests.api.generic import CommentSerializer
+from tests.api.serializers import ArticleSerializer, ProductSerializer
 from tests.blog.models import Article, Comment, Like
 from tests.queries import count_queries
 from tests.shop.models import Product
+from weakrel.rest_framework.include import parse_include, resolve_includes
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -195,3 +199,58 @@ def test_nullable_pair_takes_null(client, rows):
     response = client.put(f"/likes/{like.pk}/", payload, format="json")
     assert response.status_code == 200, response.content
     assert Like.objects.get().target == rows["article"]
+
+
+def test_schema_has_one_of_per_type(django_assert_num_queries):
+    from drf_spectacular.generators import SchemaGenerator
+
+    with django_assert_num_queries(0):
+        schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+    target = components["Comment"]["properties"]["target"]
+    assert [branch["properties"]["type"]["enum"] for branch in target["oneOf"]] == [
+        ["blog.article"],
+        ["shop.product"],
+    ]
+    assert all(branch["required"] == ["type", "id"] for branch in target["oneOf"])
+    assert "target" in components["Comment"]["required"]
+    assert "nullable" not in target
+    assert components["Like"]["properties"]["target"]["nullable"] is True
+    params = schema["paths"]["/comments/"]["get"]["parameters"]
+    (include,) = [p for p in params if p["name"] == "include"]
+    assert include["schema"]["items"]["enum"] == ["target"]
+    params = schema["paths"]["/commented-products/"]["get"]["parameters"]
+    (include,) = [p for p in params if p["name"] == "include"]
+    assert include["schema"]["items"]["enum"] == ["comments", "comments.target"]
+
+
+@pytest.mark.parametrize(
+    ("includes", "check_id", "message"),
+    [
+        (
+            {"text": {"blog.Article": ArticleSerializer}},
+            "weakrel.E212",
+            "'text' is not a WeakGenericForeignKey",
+        ),
+        ({"target": {"shop.Customer": None}}, "weakrel.E213", "names the type 'shop.Customer'"),
+        (
+            {"target": {"blog.Article": ArticleSerializer}},
+            "weakrel.E213",
+            "has no serializer for shop.product",
+        ),
+        (
+            {"target": {"blog.Article": ProductSerializer, "shop.Product": ProductSerializer}},
+            "weakrel.E214",
+            "not a ModelSerializer of blog.article",
+        ),
+    ],
+)
+def test_misdeclared_generic_includes_are_reported_and_refused(includes, check_id, message):
+    meta = type("Meta", (), {"model": Comment, "fields": ["id"], "includes": includes})
+    serializer = type("Misdeclared", (CommentSerializer,), {"Meta": meta})
+    (problem,) = resolve_includes(serializer).problems.values()
+    assert problem.id == check_id
+    assert message in problem.message
+    with pytest.raises(ValidationError) as raised:
+        parse_include(list(includes), serializer)
+    assert "cannot be included" in str(raised.value.detail["include"][0])

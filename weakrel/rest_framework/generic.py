@@ -25,6 +25,7 @@ from django.apps import apps
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core import exceptions as django_exceptions
 from django.db import models
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -137,6 +138,12 @@ def resolve_generic_include(
     by_label: dict[str, type] = {}
     for declared_type, serializer_class in declared.items():
         label = _label(declared_type)
+        if isinstance(serializer_class, str):
+            try:
+                serializer_class = import_string(serializer_class)
+            except ImportError as exc:
+                message = f"{entry}[{declared_type!r}] cannot be imported: {exc}"
+                return None, ("weakrel.E214", message, None)
         if label not in allowed:
             message = (
                 f"{entry} names the type {declared_type!r}, which "

@@ -27,7 +27,7 @@ def pair_schema(generic) -> dict[str, Any]:
                     "id": {
                         "type": "string",
                         "description": (
-                            f"The {target.key_field.name} of a {model._meta.verbose_name}."
+                            f"The {target.key_field.name} of the {model._meta.verbose_name}."
                         ),
                     },
                 },

@@ -65,6 +65,10 @@ class GenericIncludeSerializer(serializers.Serializer):
     #: The key of the type in the output (and of the writable form).
     type_key = "type"
 
+    class Meta:
+        # No one model: the sparse fieldsets and ``only()`` leave this level whole.
+        model = None
+
     def __init__(self, *args: Any, include: Mapping | None = None, **kwargs: Any) -> None:
         # Read from the prefetched attribute, written as the pair: the same field name.
         self.to_attr = kwargs.pop("source", None)

@@ -77,7 +77,9 @@ class GenericIncludeSerializer(serializers.Serializer):
         self.key_field: GenericKeyField | None = None
         self.children: dict[str, serializers.BaseSerializer] = {}
         for label, serializer_class in self.by_label.items():
-            child_kwargs = {"include": {}} if hasattr(serializer_class, "include_tree") else {}
+            child_kwargs: dict[str, Any] = {}
+            if hasattr(serializer_class, "include_tree"):
+                child_kwargs["include"] = {}
             child = serializer_class(**child_kwargs)
             child.bind(field_name=label, parent=self)
             self.children[label] = child
@@ -159,6 +161,7 @@ def resolve_generic_include(
             isinstance(serializer_class, type)
             and issubclass(serializer_class, serializers.ModelSerializer)
             and isinstance(serialized, type)
+            and issubclass(serialized, models.Model)
             and serialized._meta.concrete_model is allowed[label].related_model._meta.concrete_model
         ):
             message = (
@@ -172,7 +175,7 @@ def resolve_generic_include(
         message = f"{entry} has no serializer for {', '.join(missing)}."
         return None, ("weakrel.E213", message, "Give a serializer for every allowed type.")
     attrs = {"generic": generic, "by_label": by_label, "__module__": __name__}
-    class_name = f"{model.__name__}{name.title()}IncludeSerializer"
+    class_name = f"{generic.model.__name__}{name.title()}IncludeSerializer"
     return type(class_name, (GenericIncludeSerializer,), attrs), None
 
 

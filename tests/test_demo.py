@@ -43,7 +43,7 @@ def test_the_home_page_links_to_the_api_its_schema_the_admin_and_every_section(d
 
 def test_one_api_root_lists_every_endpoint(demo):
     assert demo["api_root"] == sorted(
-        ["articles", "customers", "order-lines", "orders", "patients", "physicians"]
+        ["articles", "comments", "customers", "order-lines", "orders", "patients", "physicians"]
         + ["products", "profiles", "tags"]
     )
 

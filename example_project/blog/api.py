@@ -1,18 +1,21 @@
 """The blog's REST API: a ReferencesMany (``WeakReferencesMany``) over HTTP.
 
 Try ``/api/articles/?include=tags``, ``/api/tags/?include=articles`` and
-``/api/articles/?tags__name=django``.
+``/api/articles/?tags__name=django``. Comments are polymorphic (``WeakGenericForeignKey``
+on an article or a product): ``/api/comments/?include=target``,
+``/api/articles/?include=comments`` and ``/api/articles/{pk}/comments/``.
 """
 
 from django.urls import include, path
 from rest_framework import viewsets
 from rest_framework.pagination import PageNumberPagination
 
+from example_project.shop.models import Product
 from weakrel.rest_framework import IncludeModelSerializer, IncludeViewSetMixin
 from weakrel.rest_framework.filters import WeakFilterBackend
 from weakrel.rest_framework.relations import RelationRouter, RelationViewSetMixin
 
-from .models import Article, Tag
+from .models import Article, Comment, Tag
 
 
 class TagSerializer(IncludeModelSerializer):
@@ -28,8 +31,22 @@ class ArticleSerializer(IncludeModelSerializer):
         model = Article
         # tags_ids: the list column itself, in stored order.
         fields = ["id", "title", "tags_ids"]
-        includes = {"tags": TagSerializer}
+        includes = {"tags": TagSerializer, "comments": "example_project.blog.api.CommentSerializer"}
         include_scopes = {"tags": {"ordering_fields": ["name", "id"], "count": True}}
+
+
+class CommentSerializer(IncludeModelSerializer):
+    class Meta:
+        model = Comment
+        # target: {"type": "blog.article", "id": "1"}, written the same way.
+        fields = ["id", "text", "target"]
+        # ?include=target: each comment's target with its own type's serializer.
+        includes = {
+            "target": {
+                "blog.Article": ArticleSerializer,
+                "shop.Product": "example_project.shop.api.ProductSerializer",
+            }
+        }
 
 
 class Pagination(PageNumberPagination):
@@ -61,9 +78,34 @@ class ArticleTagViewSet(RelationViewSetMixin, TagViewSet):
     relation = "tags"
 
 
+class CommentViewSet(IncludeViewSetMixin, viewsets.ModelViewSet):
+    queryset = Comment.objects.order_by("id")
+    serializer_class = CommentSerializer
+    pagination_class = Pagination
+    filterset_fields = {"target_type": ["exact"]}
+    filter_backends = [WeakFilterBackend]
+
+
+class ArticleCommentViewSet(RelationViewSetMixin, CommentViewSet):
+    """``/articles/{parent_pk}/comments/``: one article's comments."""
+
+    parent_queryset = Article.objects.all()
+    relation = "comments"
+
+
+class ProductCommentViewSet(RelationViewSetMixin, CommentViewSet):
+    """``/products/{parent_pk}/comments/``: one product's comments."""
+
+    parent_queryset = Product.objects.all()
+    relation = "comments"
+
+
 router = RelationRouter()
 router.register("articles", ArticleViewSet)
 router.register("tags", TagViewSet)
+router.register("comments", CommentViewSet)
 router.register_relation("articles", "tags", ArticleTagViewSet)
+router.register_relation("articles", "comments", ArticleCommentViewSet)
+router.register_relation("products", "comments", ProductCommentViewSet)
 
 urlpatterns = [path("", include(router.urls))]

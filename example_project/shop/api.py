@@ -68,7 +68,10 @@ class ProductSerializer(IncludeModelSerializer):
     class Meta:
         model = Product
         fields = ["id", "name", "sku", "price"]
-        includes = {"order_lines": "example_project.shop.api.OrderLineSerializer"}
+        includes = {
+            "order_lines": "example_project.shop.api.OrderLineSerializer",
+            "comments": "example_project.blog.api.CommentSerializer",
+        }
         include_scopes = {"order_lines": {"ordering_fields": ["quantity", "id"], "count": True}}
 
 

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from tests.api import views
+from tests.api import generic, views
 from weakrel.rest_framework.relations import RelationRouter
 
 router = RelationRouter()
@@ -25,6 +25,7 @@ router.register_relation("clinic-physicians", "patients", views.ClinicPhysicianP
 router.register_relation("clinic-patients", "physicians", views.ClinicPatientPhysicianViewSet)
 router.register_relation("articles", "tags", views.ArticleTagViewSet)
 router.register_relation("physicians", "patients", views.PhysicianPatientViewSet)
+generic.register(router)
 
 urlpatterns = [
     path("", include(router.urls)),

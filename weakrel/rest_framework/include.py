@@ -26,6 +26,7 @@ from rest_framework.exceptions import ValidationError
 
 from weakrel.base import WeakRelationField
 from weakrel.conf import weakrel_settings
+from weakrel.rest_framework.generic import is_generic_include, resolve_generic_include
 from weakrel.reverse import ReverseSide
 
 #: Prefix of the attribute that holds an included relation's prefetched rows.
@@ -190,6 +191,9 @@ def _resolve(serializer_class: type) -> Includes:
 
 def _resolve_one(where, name, target, model, relations) -> tuple[Any, IncludeProblem | None]:
     entry = f"{where}[{name!r}]"
+    if isinstance(target, Mapping):  # {type: serializer}: a WeakGenericForeignKey
+        target, problem = resolve_generic_include(model, name, target, where)
+        return target, None if problem is None else IncludeProblem(problem[0], name, *problem[1:])
     if isinstance(target, str):
         try:
             target = import_string(target)
@@ -351,6 +355,12 @@ def build_prefetches(
     get_queryset = get_queryset or default_include_queryset
     prefetches = []
     for node in tree.values():
+        if is_generic_include(node.serializer_class):
+            lookup = prefix + node.name
+            prefetches.append(
+                node.serializer_class.prefetch(lookup, node.to_attr, node.path, get_queryset)
+            )
+            continue
         queryset = get_queryset(node.path, node.model._default_manager.all())
         if node.children.columns is not None:
             queryset = queryset.only(*node.children.columns)

@@ -90,7 +90,8 @@ def _not_included(name: str, current: type) -> str:
 
 
 def _label(serializer_class: type) -> str:
-    return serializer_class.Meta.model.__name__
+    model = serializer_class.Meta.model  # None: a polymorphic target (generic.py)
+    return serializer_class.__name__ if model is None else model.__name__
 
 
 # -- count= -----------------------------------------------------------------------------

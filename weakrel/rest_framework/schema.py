@@ -26,6 +26,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
 from weakrel.conf import weakrel_settings
+from weakrel.rest_framework import generic_schema  # noqa: F401 (registers its extension)
 from weakrel.rest_framework.include import (
     all_include_paths,
     get_includes,

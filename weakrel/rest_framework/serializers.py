@@ -30,9 +30,11 @@ from weakrel.relations.foreign_key_descriptors import (
     ForwardWeakDescriptor,
     ReverseWeakOneDescriptor,
 )
+from weakrel.relations.generic import WeakGenericForeignKey
 from weakrel.relations.many_to_many import ReverseWeakManyToMany, WeakManyToManyField
 from weakrel.relations.references import WeakReferencesMany
 from weakrel.rest_framework.fields import WeakKeyField, WeakKeyListField, WeakLinkListField
+from weakrel.rest_framework.generic import GenericKeyField, generic_field
 from weakrel.rest_framework.include import (
     INCLUDE_ATTR_PREFIX,
     IncludeTree,
@@ -52,6 +54,7 @@ _SINGLE_DESCRIPTORS = (
     related_descriptors.ReverseOneToOneDescriptor,
     ForwardWeakDescriptor,
     ReverseWeakOneDescriptor,
+    WeakGenericForeignKey,
 )
 
 
@@ -164,6 +167,9 @@ class IncludeModelSerializer(serializers.ModelSerializer):
         keys = weak_key_fields(model_class)
         if field_name in keys:
             return keys[field_name]
+        generic = generic_field(model_class, field_name)
+        if generic is not None:
+            return GenericKeyField, {"model_field": generic}
         many = _many_relation_names(model_class)
         if field_name in many:
             raise ImproperlyConfigured(

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import path
 
-from tests.blog.models import Article, Tag
+from tests.blog.models import Article, Comment, Like, Tag
 from tests.clinic.models import Appointment, Patient, Physician, Referral
 from tests.shop.models import (
     Account,
@@ -116,6 +116,22 @@ class TagAdmin(WeakModelAdmin):
     inlines = [ArticleInline]
 
 
+@admin.register(Comment, site=site)
+class CommentAdmin(WeakModelAdmin):
+    """A generic key: Comment.target is an article (default) or a product (third)."""
+
+    list_display = ["id", "text", "target"]
+    list_per_page = 20
+
+
+@admin.register(Like, site=site)
+class LikeAdmin(WeakModelAdmin):
+    """A nullable generic key: an article or a photo (a UUID key), or nothing."""
+
+    list_display = ["id", "target"]
+
+
+site.register(Article, WeakModelAdmin)
 site.register(Region)
 site.register(Patient)
 

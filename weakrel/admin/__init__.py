@@ -16,6 +16,10 @@
         list_display = ["id", "customer"]   # a link to the customer
         list_filter = ["customer", "customer__country"]
         search_fields = ["customer__name"]
+
+    @admin.register(Comment)
+    class CommentAdmin(WeakModelAdmin):     # Comment.target: an article or a product
+        list_display = ["id", "text", "target"]   # a link to either
 """
 
 from weakrel.admin.changelist import (
@@ -25,6 +29,7 @@ from weakrel.admin.changelist import (
     WeakRelatedFieldListFilter,
 )
 from weakrel.admin.forms import WeakKeyField
+from weakrel.admin.generic import GenericKeyColumn, GenericKeyWidget, GenericPairFormMixin
 from weakrel.admin.inlines import WeakInlineFormSet, WeakStackedInline, WeakTabularInline
 from weakrel.admin.journal import PendingCascadeAdmin
 from weakrel.admin.options import (
@@ -37,6 +42,9 @@ from weakrel.admin.references import WeakReferencesInlineFormSet
 from weakrel.admin.widgets import WeakRawIdWidget
 
 __all__ = [
+    "GenericKeyColumn",
+    "GenericKeyWidget",
+    "GenericPairFormMixin",
     "PendingCascadeAdmin",
     "WeakAllValuesFieldListFilter",
     "WeakChangeList",

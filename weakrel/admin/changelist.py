@@ -110,17 +110,26 @@ class WeakKeyColumn:
         return format_html('<a href="{}">{}</a>', url, target) if url else str(target)
 
     def change_url(self, target: Model) -> str | None:
-        opts = target._meta
-        if not self.admin_site.is_registered(type(target)):
-            return None
-        try:
-            return reverse(
-                f"admin:{opts.app_label}_{opts.model_name}_change",
-                args=(quote(target.pk),),
-                current_app=self.admin_site.name,
-            )
-        except NoReverseMatch:
-            return None
+        return admin_change_url(self.admin_site, target)
+
+    def sort(self, ordering: list[Any]) -> list[Any]:
+        """The changelist's ordering once this column is sorted (the key column)."""
+        return ordering
+
+
+def admin_change_url(admin_site, target: Model) -> str | None:
+    """``target``'s change page on ``admin_site``; None when its model is not there."""
+    opts = target._meta
+    if not admin_site.is_registered(type(target)):
+        return None
+    try:
+        return reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_change",
+            args=(quote(target.pk),),
+            current_app=admin_site.name,
+        )
+    except NoReverseMatch:
+        return None
 
 
 def weak_columns(model_admin, list_display) -> list[Any]:
@@ -226,9 +235,17 @@ class WeakChangeList(ChangeList):
         for index in self.get_ordering_field_columns():
             column = self.list_display[index]
             if isinstance(column, WeakKeyColumn):
-                self.list_display[index] = WeakKeyColumn(
+                self.list_display[index] = type(column)(
                     column.weak_field, column.admin_site, sorted_by_key=True
                 )
+
+    def get_ordering(self, request, queryset):
+        ordering = super().get_ordering(request, queryset)
+        for index in self.get_ordering_field_columns():
+            column = self.list_display[index]
+            if isinstance(column, WeakKeyColumn):
+                ordering = column.sort(ordering)
+        return ordering
 
     def get_filters(self, request):
         # A path through a weak key becomes a filter Django calls as a list filter

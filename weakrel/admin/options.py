@@ -35,6 +35,14 @@ from weakrel import routing
 from weakrel.admin.changelist import WeakChangeList, weak_columns
 from weakrel.admin.checks import WeakModelAdminChecks
 from weakrel.admin.forms import WeakKeyField
+from weakrel.admin.generic import (
+    generic_column,
+    generic_columns,
+    generic_keys,
+    key_formfield,
+    type_formfield,
+    with_pair_validation,
+)
 from weakrel.admin.widgets import WeakRawIdWidget
 from weakrel.base import reverse_sides
 from weakrel.relations.foreign_key import WeakForeignKey
@@ -46,6 +54,12 @@ class WeakRelationFormMixin:
     def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs: Any):
         if isinstance(db_field, WeakForeignKey):
             return self.formfield_for_weak_key(db_field, request, **kwargs)
+        column = generic_column(db_field)
+        if column is not None:
+            generic, role = column
+            if role == "type":
+                return type_formfield(generic, db_field)
+            return key_formfield(generic, db_field, self.admin_site)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_weak_key(
@@ -71,11 +85,18 @@ class WeakRelationAdminMixin(WeakRelationFormMixin):
         return WeakChangeList
 
     def get_list_display(self, request: HttpRequest):
-        """Weak keys become links to their targets (:class:`WeakKeyColumn`)."""
-        return weak_columns(self, super().get_list_display(request))
+        """Weak keys become links to their targets (:class:`WeakKeyColumn`, and
+        ``GenericKeyColumn`` for a generic key)."""
+        return generic_columns(self, weak_columns(self, super().get_list_display(request)))
 
     def get_sortable_by(self, request: HttpRequest):
-        return weak_columns(self, super().get_sortable_by(request))
+        return generic_columns(self, weak_columns(self, super().get_sortable_by(request)))
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs: Any):
+        """The form validates the generic pairs it edits (``GenericPairFormMixin``)."""
+        if generic_keys(self.model):
+            kwargs["form"] = with_pair_validation(kwargs.get("form", self.form))
+        return super().get_form(request, obj, change, **kwargs)
 
     def changeform_view(
         self, request: HttpRequest, object_id=None, form_url="", extra_context=None

@@ -50,8 +50,8 @@ from weakrel.base import (
 from weakrel.generics import _GT, _M, _ST
 from weakrel.inheritance import key_column
 from weakrel.lookups import RelatedPath, RelationCol, RemoteLookup, Unlinked
-from weakrel.relations.generic_through import GenericThroughField
 from weakrel.relations.many_to_many_descriptors import ThroughDescriptor
+from weakrel.relations.many_to_many_generic import GenericThroughField
 from weakrel.reverse import ManagerValuedField, ReverseSide
 
 if TYPE_CHECKING:
@@ -60,8 +60,8 @@ if TYPE_CHECKING:
     class Unassignable:
         """What a manager-valued field takes on assignment: nothing (use ``set()``)."""
 
-    from weakrel.relations.generic_through import GenericThroughManager
     from weakrel.relations.many_to_many_descriptors import ThroughManager
+    from weakrel.relations.many_to_many_generic import GenericThroughManager
 
 
 class ThroughRel(WeakRel):

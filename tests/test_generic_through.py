@@ -237,3 +237,23 @@ def test_the_generic_key_of_the_through_model_keeps_its_own_reverse(items, reade
     articles, _products = items
     assert [f.reader_id for f in articles[0].favorited.all()] == [reader.pk]
     assert Comment.objects.count() == 0
+
+
+def test_filtering_asks_the_through_models_database_first(items, reader):
+    articles, products = items
+    other = Reader.objects.create(name="Bo")
+    other.favorites.add(products[0])
+    with count_queries() as counts:
+        assert list(Reader.objects.filter(favorites=articles[0])) == [reader]
+    assert counts == {"default": 1, "orders": 1, "third": 0}
+    found = Reader.objects.filter(favorites__in=[products[0], products[1]]).order_by("pk")
+    assert list(found) == [reader, other]
+    assert list(Reader.objects.filter(favorites__product__name="P0")) == [other]
+    with count_queries() as counts:
+        named = Reader.objects.filter(favorites__article__title__startswith="A")
+        assert list(named) == [reader]
+    # Article's database, then the through model's, then the readers.
+    assert counts == {"default": 2, "orders": 1, "third": 0}
+    lonely = Reader.objects.create(name="Cy")
+    assert list(Reader.objects.filter(favorites__isnull=True)) == [lonely]
+    assert list(Reader.objects.exclude(favorites=articles[1]).order_by("pk")) == [other, lonely]

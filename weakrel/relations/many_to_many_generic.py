@@ -25,16 +25,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from django.core import checks, exceptions
 from django.db import models, transaction
+from django.db.models.expressions import Col
 
 from weakrel import routing
 from weakrel.base import WeakRelationField, model_label
 from weakrel.enforcement import check_references
+from weakrel.inheritance import key_column
 from weakrel.keys import sorted_keys
+from weakrel.lookups import RelatedPath, RelationCol, RemoteLookup, Unlinked
 from weakrel.related import Rows
 from weakrel.routing import database_errors, filter_in
 
@@ -128,6 +131,26 @@ class GenericThroughField(models.Field):
         fars = [f for f in opts.private_fields if is_generic_key(f)]
         return (nears[0] if len(nears) == 1 else None), (fars[0] if len(fars) == 1 else None)
 
+    # -- lookups: resolved in the through model's database first ----------------------
+
+    def get_col(self, alias, output_field=None):
+        near, _far = self.through_keys
+        return RelationCol(alias, key_column(self.model, near.target_field), output_field=self)
+
+    def get_lookup(self, lookup_name: str):
+        if lookup_name in ("exact", "in"):
+            return partial(_through_lookup, lookup_name=lookup_name)
+        if lookup_name == "isnull":
+            return _through_isnull
+        return None
+
+    def get_transform(self, name: str):
+        """``favorites__article__title``: the through rows whose item is such an article."""
+        _near, far = self.through_keys
+        if any(target.name == name for target in far.targets):
+            return partial(_through_path, name=name)
+        return None
+
     # -- checks ---------------------------------------------------------------------
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -179,6 +202,29 @@ class GenericThroughField(models.Field):
                 )
             ]
         return []
+
+
+def _hop(lhs, name: str | None = None) -> RelatedPath:
+    """``<through>.<generic key>`` (or one of its types, ``name``), answered with keys
+    of the source."""
+    near, far = lhs.output_field.through_keys
+    path = RelatedPath(lhs, name or far.name, remote_model=near.model, key_attname=near.attname)
+    path.column = Col(lhs.alias, lhs.target)
+    path.column_field = near.target_field
+    return path
+
+
+def _through_lookup(lhs, rhs, *, lookup_name: str) -> RemoteLookup:
+    """``favorites=article`` / ``favorites__in=[article, product]``."""
+    return RemoteLookup(_hop(lhs), rhs, lookup_name=lookup_name)
+
+
+def _through_isnull(lhs, rhs) -> Unlinked:
+    return Unlinked(_hop(lhs), rhs)
+
+
+def _through_path(lhs, *, name: str) -> RelatedPath:
+    return _hop(lhs, name)
 
 
 def _is_key_to(field: Any, model: type[models.Model]) -> bool:

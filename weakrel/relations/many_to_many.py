@@ -61,7 +61,7 @@ if TYPE_CHECKING:
         """What a manager-valued field takes on assignment: nothing (use ``set()``)."""
 
     from weakrel.relations.many_to_many_descriptors import ThroughManager
-    from weakrel.relations.many_to_many_generic import GenericThroughManager
+    from weakrel.relations.many_to_many_generic_managers import GenericThroughManager
 
 
 class ThroughRel(WeakRel):

@@ -6,6 +6,7 @@ rows (orders).
 """
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.test.utils import isolate_apps
@@ -257,3 +258,19 @@ def test_filtering_asks_the_through_models_database_first(items, reader):
     lonely = Reader.objects.create(name="Cy")
     assert list(Reader.objects.filter(favorites__isnull=True)) == [lonely]
     assert list(Reader.objects.exclude(favorites=articles[1]).order_by("pk")) == [other, lonely]
+
+
+def test_async_twins(items, reader):
+    articles, products = items
+
+    async def relink():
+        await reader.favorites.aremove(articles[0])
+        await reader.favorites.aadd(products[0])
+        await reader.favorites.aset([products[0], articles[1]])
+
+    async_to_sync(relink)()
+    assert sorted(map(repr, reader.favorites.all())) == sorted(
+        map(repr, [articles[1], products[0]])
+    )
+    async_to_sync(reader.favorites.aclear)()
+    assert Favorite.objects.filter(reader=reader).count() == 0

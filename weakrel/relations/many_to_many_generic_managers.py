@@ -15,7 +15,7 @@ from weakrel import routing
 from weakrel.base import model_label
 from weakrel.enforcement import check_references
 from weakrel.keys import sorted_keys
-from weakrel.related import Rows
+from weakrel.related import Rows, _async_twin
 from weakrel.routing import database_errors, filter_in
 
 
@@ -212,6 +212,11 @@ class GenericThroughManager:
             self.add(*[obj for pair, obj in wanted.items() if pair not in old])
 
     set.alters_data = True  # type: ignore[attr-defined]
+
+    aadd = _async_twin("add")
+    aremove = _async_twin("remove")
+    aclear = _async_twin("clear")
+    aset = _async_twin("set")
 
     def _clear_prefetch_cache(self) -> None:
         getattr(self.instance, "_prefetched_objects_cache", {}).pop(self.field.name, None)

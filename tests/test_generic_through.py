@@ -274,3 +274,15 @@ def test_async_twins(items, reader):
     )
     async_to_sync(reader.favorites.aclear)()
     assert Favorite.objects.filter(reader=reader).count() == 0
+
+
+def test_links_to_a_type_no_longer_allowed_or_to_no_row_are_left_out(items, reader):
+    articles, products = items
+    Favorite.objects.filter(item_type="shop.product").update(item_type="shop.customer")
+    Article.objects.filter(pk=articles[1].pk).delete()  # its favorite cascades
+    Favorite.objects.bulk_create(
+        [Favorite(reader=reader, item_type="blog.article", item_id="999999")]
+    )
+    with count_queries() as counts:
+        assert reader.favorites.all() == [articles[0]]
+    assert counts == {"default": 1, "orders": 1, "third": 0}

@@ -236,8 +236,13 @@ def read_targets(manager: GenericThroughManager, instances: list[models.Model], 
     wanted: dict[Any, set[Any]] = defaultdict(set)
     resolved = []
     for owner, label, stored in links:
-        target = far.target_for_label(label)
+        try:
+            target = far.target_for_label(label)
+        except ValueError:
+            continue  # a type no longer allowed: an orphan, which weakrel_check reports
         key = target.key_from_stored(stored, strict=False)
+        if key is None:
+            continue
         resolved.append((owner, target, key))
         wanted[target].add(key)
     found: dict[tuple[Any, Any], models.Model] = {}

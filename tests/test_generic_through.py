@@ -286,3 +286,8 @@ def test_links_to_a_type_no_longer_allowed_or_to_no_row_are_left_out(items, read
     with count_queries() as counts:
         assert reader.favorites.all() == [articles[0]]
     assert counts == {"default": 1, "orders": 1, "third": 0}
+
+
+def test_options_of_a_single_target_relation_are_refused():
+    with pytest.raises(TypeError, match="takes no related_name"):
+        weakrel.WeakManyToManyField(to=[Article], through="blog.Favorite", related_name="fans")

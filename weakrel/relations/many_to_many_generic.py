@@ -63,9 +63,15 @@ class GenericThroughField(models.Field):
         *,
         through: type[models.Model] | str,
         through_fields: tuple[str, str] | None = None,
+        **kwargs: Any,
     ) -> None:
         if through is None:
             raise TypeError("WeakManyToManyField requires a through model.")
+        if kwargs:
+            raise TypeError(
+                f"WeakManyToManyField(to=[...]) takes no {', '.join(sorted(kwargs))}: the "
+                "targets' side is the through model's generic key's related_name."
+            )
         self.to = list(to)
         self.through_label = through if isinstance(through, str) else through._meta.label
         self.through_fields = through_fields

@@ -81,6 +81,11 @@ WEAKREL_TEST_ROUTES = {
     "blog.like": "orders",
     "blog.sighting": "third",
     "blog.legacynote": "orders",
+    "blog.reader": "default",
+    "blog.favorite": "orders",
+    "shop.consignment": "orders",
+    "shop.certifieddelivery": "third",
+    "shop.expressdelivery": "default",
 }
 # Background cascades (on_delete=CASCADE_LATER): Django's tasks framework, or its
 # backport on Django 5.2. The suite runs tasks at once; tests/worker_driver.py runs

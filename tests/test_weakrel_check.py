@@ -509,6 +509,9 @@ def test_references_many_labels(tags):
         # The generic keys (tests/test_generic_scan.py).
         *(f"blog.{name}.target" for name in ("Comment", "Flag", "Pin", "Like", "Sighting")),
         "blog.LegacyNote.target",
+        # The polymorphic HasManyThrough's through keys (tests/test_generic_through.py).
+        "blog.Favorite.reader",
+        "blog.Favorite.item",
     }
     assert [f.relation for f in scan("blog.Article.tags_ids")] == ["blog.Article.tags"]
 

@@ -17,6 +17,7 @@ from weakrel.exceptions import DanglingReferenceError, RelatedDatabaseError
 from weakrel.query import WeakManager, WeakQuerySet
 from weakrel.relations.foreign_key import WeakForeignKey, WeakOneToOneField
 from weakrel.relations.generic import WeakGenericForeignKey
+from weakrel.relations.generic_has_one import WeakGenericHasOne
 from weakrel.relations.many_to_many import WeakManyToManyField
 from weakrel.relations.references import WeakReferencesMany
 from weakrel.scan_report import RelationFinding, ScanReport
@@ -40,6 +41,7 @@ __all__ = [
     "ScanReport",
     "WeakForeignKey",
     "WeakGenericForeignKey",
+    "WeakGenericHasOne",
     "WeakManager",
     "WeakManyToManyField",
     "WeakOneToOneField",

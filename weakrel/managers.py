@@ -17,9 +17,11 @@ The classes live with their relation kinds in :mod:`weakrel.relations`.
 
 from weakrel.relations.foreign_key_managers import HasManyManager, NullableHasManyManager
 from weakrel.relations.many_to_many_descriptors import ThroughManager
+from weakrel.relations.many_to_many_generic_managers import GenericThroughManager
 from weakrel.relations.references_descriptors import ReferencesManager, ReverseReferencesManager
 
 __all__ = [
+    "GenericThroughManager",
     "HasManyManager",
     "NullableHasManyManager",
     "ReferencesManager",

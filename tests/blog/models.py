@@ -96,3 +96,23 @@ class LegacyNote(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["object_type", "object_id"], name="legacy_note_pair")]
+
+
+# Polymorphic HasManyThrough: reader.favorites are articles (default) and products
+# (third), linked by Favorite rows (orders).
+class Reader(models.Model):
+    name = models.CharField(max_length=50, blank=True)
+    favorites = weakrel.WeakManyToManyField(to=[Article, "shop.Product"], through="blog.Favorite")
+
+
+class Favorite(models.Model):
+    reader = weakrel.WeakForeignKey(Reader, on_delete=weakrel.CASCADE, related_name="+")
+    item = weakrel.WeakGenericForeignKey(
+        to=[Article, "shop.Product"], on_delete=weakrel.CASCADE, related_name="favorited"
+    )
+    note = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["reader", "item_type", "item_id"], name="one_favorite")
+        ]

@@ -301,3 +301,26 @@ class Page(models.Model):
 
 class Revision(models.Model):
     page = weakrel.WeakForeignKey(Page, weakrel.CASCADE, related_name="revisions")
+
+
+# Polymorphic HasOne: a consignment's delivery is certified (third) or express
+# (default), as its delivery_type says.
+class Consignment(models.Model):
+    delivery_type = models.CharField(max_length=100, blank=True)
+    delivery = weakrel.WeakGenericHasOne(
+        to=["shop.CertifiedDelivery", "shop.ExpressDelivery"], discriminator="delivery_type"
+    )
+
+
+class CertifiedDelivery(models.Model):
+    consignment = weakrel.WeakOneToOneField(
+        Consignment, on_delete=weakrel.CASCADE, related_name="certified_delivery"
+    )
+    signed_by = models.CharField(max_length=50, blank=True)
+
+
+class ExpressDelivery(models.Model):
+    consignment = weakrel.WeakOneToOneField(
+        Consignment, on_delete=weakrel.CASCADE, related_name="express_delivery"
+    )
+    hours = models.IntegerField(default=24)

@@ -5,13 +5,18 @@ Type-checked with mypy and django-stubs, never imported by the suite.
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from typing_extensions import assert_type
 
-from tests.blog.models import Pinboard, Tag
+from tests.blog.models import Article, Pinboard, Reader, Tag
 from tests.clinic.models import Clinic, Patient
 from tests.shop.models import Customer, Order, Profile, Region
-from weakrel.managers import HasManyManager, ReferencesManager, ThroughManager
+from weakrel.managers import (
+    GenericThroughManager,
+    HasManyManager,
+    ReferencesManager,
+    ThroughManager,
+)
 
 
 def belongs_to(order: Order, customer: Customer) -> None:
@@ -38,6 +43,12 @@ def has_many_through(clinic: Clinic, patient: Patient) -> None:
     assert_type(clinic.referred.all(), QuerySet[Patient, Patient])
     clinic.referred.add(patient)
     clinic.referred.set([patient], through_defaults={})
+
+
+def polymorphic_has_many_through(reader: Reader, article: Article) -> None:
+    assert_type(reader.favorites, GenericThroughManager)
+    assert_type(reader.favorites.all(), list[Model])
+    reader.favorites.add(article)
 
 
 def references_many(board: Pinboard, tag: Tag) -> None:

@@ -51,6 +51,7 @@ from weakrel.generics import _GT, _M, _ST
 from weakrel.inheritance import key_column
 from weakrel.lookups import RelatedPath, RelationCol, RemoteLookup, Unlinked
 from weakrel.relations.many_to_many_descriptors import ThroughDescriptor
+from weakrel.relations.many_to_many_generic import GenericThroughField
 from weakrel.reverse import ManagerValuedField, ReverseSide
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
         """What a manager-valued field takes on assignment: nothing (use ``set()``)."""
 
     from weakrel.relations.many_to_many_descriptors import ThroughManager
+    from weakrel.relations.many_to_many_generic_managers import GenericThroughManager
 
 
 class ThroughRel(WeakRel):
@@ -99,6 +101,12 @@ class WeakManyToManyField(WeakRelationField[_ST, _GT], ManagerValuedField, model
     check_ids = {"target": "weakrel.E101", "clash": "weakrel.E104"}
     remote_field: ThroughRel  # type: ignore[assignment]
 
+    def __new__(cls, to: Any = None, *args: Any, **kwargs: Any) -> Any:
+        # A list of models: the through model's far key is a WeakGenericForeignKey.
+        if cls is WeakManyToManyField and isinstance(to, list | tuple):
+            return GenericThroughField(to, *args, **kwargs)
+        return super().__new__(cls)
+
     @overload
     def __init__(
         self: WeakManyToManyField[Unassignable, ThroughManager[_M]],
@@ -121,9 +129,17 @@ class WeakManyToManyField(WeakRelationField[_ST, _GT], ManagerValuedField, model
         related_query_name: str | None = None,
         **kwargs: Any,
     ) -> None: ...
+    @overload
+    def __init__(
+        self: WeakManyToManyField[Unassignable, GenericThroughManager],
+        to: list[type[models.Model] | str] | tuple[type[models.Model] | str, ...],
+        *,
+        through: type[models.Model] | str,
+        through_fields: tuple[str, str] | None = None,
+    ) -> None: ...
     def __init__(
         self,
-        to: type[models.Model] | str,
+        to: Any,
         *,
         through: type[models.Model] | str,
         through_fields: tuple[str, str] | None = None,

@@ -10,7 +10,7 @@ row. :class:`RelationRouter` registers such a view under its parent's URL.
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -25,12 +25,25 @@ from weakrel import routing
 from weakrel.relations.foreign_key import WeakForeignKey
 from weakrel.rest_framework.exceptions import conflict_from
 
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.viewsets import ModelViewSet
+
+    # What the mixin is put before: a type checker sees the viewset's API through it.
+    _ViewSetBase = ModelViewSet[Any]
+else:
+    _ViewSetBase = object
+
 __all__ = ["RelationRouter", "RelationViewSetMixin"]
 
 
 def _key_or_404(model: type[models.Model], value: str, field_name: str = "pk") -> Any:
     """``value`` converted for ``model.<field_name>``; a malformed key names no row."""
-    field = model._meta.pk if field_name == "pk" else model._meta.get_field(field_name)
+    # A column of the model, never a reverse relation: URLs name rows by their keys.
+    field = cast(
+        "models.Field[Any, Any]",
+        model._meta.pk if field_name == "pk" else model._meta.get_field(field_name),
+    )
     try:
         key = field.to_python(value)
         field.run_validators(key)
@@ -41,7 +54,7 @@ def _key_or_404(model: type[models.Model], value: str, field_name: str = "pk") -
     return key
 
 
-class RelationViewSetMixin:
+class RelationViewSetMixin(_ViewSetBase):
     """Scope a viewset to ``<parent>.<relation>``.
 
     Set ``parent_queryset`` (the parents the caller may reach) and ``relation`` (the
@@ -56,7 +69,7 @@ class RelationViewSetMixin:
     #: Values for the through model's other fields when a many-to-many link is written.
     through_defaults: dict[str, Any] | None = None
 
-    def initial(self, request, *args: Any, **kwargs: Any) -> None:
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         self.get_parent()  # 404 before anything else when the parent does not exist
 
@@ -182,7 +195,7 @@ class RelationViewSetMixin:
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(serializer.data, status=code)
 
-    def destroy(self, request, *args: Any, **kwargs: Any) -> Response:
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """``DELETE <parent>/<relation>/<pk>/``: a dependent row is deleted; a row
         linked many-to-many is only unlinked."""
         if self.relation_key_field is not None:
@@ -238,7 +251,7 @@ class RelationRouter(DefaultRouter):
         self,
         parent_prefix: str,
         relation: str,
-        viewset: type,
+        viewset: type[Any],
         basename: str | None = None,
         parent_lookup_kwarg: str | None = None,
     ) -> None:
@@ -251,7 +264,7 @@ class RelationRouter(DefaultRouter):
         self.register(prefix, viewset, basename=basename)
 
 
-def _links_by_key(viewset: type) -> bool:
+def _links_by_key(viewset: type[Any]) -> bool:
     """Whether ``viewset`` serves a relation whose rows hold the parent's key."""
     try:
         return viewset().relation_key_field is not None

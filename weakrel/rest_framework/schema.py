@@ -18,6 +18,7 @@ body. This module imports drf-spectacular; nothing else in weakrel does.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, cast
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
@@ -67,11 +68,11 @@ def include_parameter(view: IncludeViewSetMixin) -> OpenApiParameter | None:
     )
 
 
-def _paths(serializer_class: type) -> Iterator[tuple[str, type, str, type]]:
+def _paths(serializer_class: type[Any]) -> Iterator[tuple[str, type[Any], str, type[Any]]]:
     """(path, serializer that includes it, relation name, its serializer) for every
     path ``include`` accepts."""
 
-    def walk(current: type, prefix: str, depth: int):
+    def walk(current: type[Any], prefix: str, depth: int):
         if depth >= weakrel_settings.MAX_INCLUDE_DEPTH:
             return
         for name, target in get_includes(current).items():
@@ -155,7 +156,7 @@ class IncludeAutoSchema(AutoSchema):
         return parameters
 
     def _parent_parameter(self) -> OpenApiParameter:
-        view = self.view
+        view = cast("RelationViewSetMixin", self.view)  # asked for those views only
         model = view.get_parent_queryset().model
         kind = (
             OpenApiTypes.INT

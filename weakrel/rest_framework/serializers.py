@@ -12,7 +12,7 @@ the request includes it, and it is rendered from what was prefetched into
 from __future__ import annotations
 
 from contextlib import ExitStack, contextmanager
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, models, transaction
@@ -201,7 +201,9 @@ class IncludeModelSerializer(serializers.ModelSerializer):
         except DanglingReferenceError as exc:
             # The target went away between validation and save: still the client's error.
             name = getattr(exc.field, "attname", None)
-            key = name if name in self.fields else api_settings.NON_FIELD_ERRORS_KEY
+            key = str(api_settings.NON_FIELD_ERRORS_KEY)
+            if isinstance(name, str) and name in self.fields:
+                key = name
             raise serializers.ValidationError({key: [str(exc)]}) from exc
         except IntegrityError as exc:
             # Another request wrote the same unique value since validation: validated
@@ -262,14 +264,14 @@ class IncludeModelSerializer(serializers.ModelSerializer):
             return super().to_representation(instance)
 
 
-def weak_key_fields(model_class: type[models.Model]) -> dict[str, tuple[type, dict[str, Any]]]:
+def weak_key_fields(model_class: type[models.Model]) -> dict[str, tuple[type[Any], dict[str, Any]]]:
     """Serializer field name -> (field class, kwargs) for every weak key of the model.
 
     ``customer_id`` for a ``WeakForeignKey``, ``tags_ids`` (the column) for a
     ``WeakReferencesMany`` and ``<relation>_ids`` for either side of a
     ``WeakManyToManyField`` (``patients_ids``, ``physicians_ids``).
     """
-    keys: dict[str, tuple[type, dict[str, Any]]] = {}
+    keys: dict[str, tuple[type[Any], dict[str, Any]]] = {}
     for field in model_class._meta.concrete_fields:
         if not isinstance(field, WeakForeignKey):
             continue
@@ -282,14 +284,14 @@ def weak_key_fields(model_class: type[models.Model]) -> dict[str, tuple[type, di
             queryset = model_class._default_manager.all()
             kwargs["validators"] = [UniqueValidator(queryset=queryset, message=message)]
         keys[field.attname] = (WeakKeyField, kwargs)
-    for field in model_class._meta.get_fields():
-        if isinstance(field, WeakReferencesMany):
-            keys[field.attname] = (WeakKeyListField, {"model_field": field})
-        elif isinstance(field, WeakManyToManyField) and field.model is model_class:
-            keys[f"{field.name}_ids"] = (WeakLinkListField, {"model_field": field})
-        elif isinstance(field, ReverseWeakManyToMany) and not field.field.remote_field.hidden:
-            kwargs = {"model_field": field.field, "reverse": True}
-            keys[f"{field.field.accessor_name}_ids"] = (WeakLinkListField, kwargs)
+    for found in model_class._meta.get_fields():
+        if isinstance(found, WeakReferencesMany):
+            keys[found.attname] = (WeakKeyListField, {"model_field": found})
+        elif isinstance(found, WeakManyToManyField) and found.model is model_class:
+            keys[f"{found.name}_ids"] = (WeakLinkListField, {"model_field": found})
+        elif isinstance(found, ReverseWeakManyToMany) and not found.field.remote_field.hidden:
+            kwargs = {"model_field": found.field, "reverse": True}
+            keys[f"{found.field.accessor_name}_ids"] = (WeakLinkListField, kwargs)
     return keys
 
 
@@ -298,7 +300,7 @@ def forget_prefetched(instance: models.Model) -> None:
     for attr in [a for a in vars(instance) if a.startswith(INCLUDE_ATTR_PREFIX)]:
         delattr(instance, attr)
     if getattr(instance, "_prefetched_objects_cache", None):
-        instance._prefetched_objects_cache = {}
+        instance._prefetched_objects_cache = {}  # type: ignore[attr-defined]  # as getattr saw
     instance._state.fields_cache.clear()
 
 
@@ -313,7 +315,8 @@ def prefetch_counts(serializer: IncludeModelSerializer, items: list[models.Model
     for name, scope in counts.items():
         missing = [item for item in items if not hasattr(item, count_attr(name))]
         if missing:
-            related = serializer_model(includes[name])
+            # resolve_includes() keeps only serializers of a model.
+            related = cast("type[models.Model]", serializer_model(includes[name]))
             queryset = scope.filter(hook(scope.path, related._default_manager.all()))
             set_counts(model, name, missing, queryset)
 

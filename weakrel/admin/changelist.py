@@ -17,10 +17,10 @@ from functools import partial
 from typing import Any
 
 from django.contrib.admin import FieldListFilter
-from django.contrib.admin.filters import (
+from django.contrib.admin.filters import (  # type: ignore[attr-defined]  # see below
     AllValuesFieldListFilter,
     RelatedFieldListFilter,
-    get_last_value_from_parameters,
+    get_last_value_from_parameters,  # Django 5.0+, which django-stubs leaves out
 )
 from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ChangeList
@@ -50,10 +50,10 @@ def weak_field_path(model: type[Model], path: str) -> list[Field] | None:
             if isinstance(last, WeakForeignKey):
                 model, crossed = last.related_model, True
             elif getattr(last, "path_infos", None):
-                model = last.path_infos[-1].to_opts.model
+                model = last.path_infos[-1].to_opts.model  # type: ignore[attr-defined]
             else:
                 raise ValueError(f"'{last.name}' in '{path}' is not a relation.")
-        fields.append(model._meta.get_field(piece))
+        fields.append(model._meta.get_field(piece))  # type: ignore[arg-type]  # or a rel
     return fields if crossed or isinstance(fields[-1], WeakForeignKey) else None
 
 
@@ -90,7 +90,7 @@ class WeakKeyColumn:
                 return None
         try:
             return getattr(obj, field.name)
-        except field.related_model.DoesNotExist:
+        except field.related_model.DoesNotExist:  # type: ignore[attr-defined]  # per model
             return None
 
     def __call__(self, obj: Model):
@@ -207,10 +207,13 @@ class WeakAllValuesFieldListFilter(AllValuesFieldListFilter):
 def weak_filter(path: str, fields: list[Field], request, params, model, model_admin):
     """The list filter for a path that crosses a weak key (see the module docstring)."""
     field = fields[-1]
+    filter_class: type[FieldListFilter]
     if isinstance(field, WeakForeignKey):
         filter_class = WeakRelatedFieldListFilter
     else:
-        filter_class = next(cls for test, cls in FieldListFilter._field_list_filters if test(field))
+        # The registry FieldListFilter.register() fills: Django's private list.
+        registered = FieldListFilter._field_list_filters  # type: ignore[attr-defined]
+        filter_class = next(cls for test, cls in registered if test(field))
         if filter_class is AllValuesFieldListFilter:
             filter_class = WeakAllValuesFieldListFilter
     return filter_class(field, request, params, model, model_admin, field_path=path)
@@ -226,7 +229,8 @@ class WeakChangeList(ChangeList):
         for index in self.get_ordering_field_columns():
             column = self.list_display[index]
             if isinstance(column, WeakKeyColumn):
-                self.list_display[index] = WeakKeyColumn(
+                # A list: WeakRelationAdminMixin.get_list_display() returns one.
+                self.list_display[index] = WeakKeyColumn(  # type: ignore[index]
                     column.weak_field, column.admin_site, sorted_by_key=True
                 )
 

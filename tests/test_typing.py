@@ -58,5 +58,5 @@ def test_the_checker_accepts_and_infers_the_relations(reported):
 
 def test_the_checker_rejects_misuse(reported):
     expected = expected_errors("reject.py")
-    assert len(expected) == 7
+    assert len(expected) == 11
     assert reported["reject.py"] == expected

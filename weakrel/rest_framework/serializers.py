@@ -11,6 +11,7 @@ the request includes it, and it is rendered from what was prefetched into
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any, cast
 
@@ -67,17 +68,18 @@ class IncludeListSerializer(serializers.ListSerializer):
     """Prefetches the included relations of the whole list at once when the caller
     has not (a serializer used outside :class:`IncludeViewSetMixin`)."""
 
-    def to_representation(self, data):
+    def to_representation(self, data: Any) -> list[Any]:
         items = data.all() if isinstance(data, models.manager.BaseManager) else data
         items = list(items)
+        child = cast("IncludeModelSerializer", self.child)  # the list of one
         if self.context.get(_PREPARED):  # nested: the outermost serializer read it all
-            return [self.child.to_representation(item) for item in items]
-        tree = self.child.include_tree
+            return [child.to_representation(item) for item in items]
+        tree = child.include_tree
         if tree and items and not all(is_prefetched(item, tree) for item in items):
-            prefetch_related_objects(items, *build_prefetches(tree, self.child.include_hook))
-        prefetch_link_keys(self.child, items)
+            prefetch_related_objects(items, *build_prefetches(tree, child.include_hook))
+        prefetch_link_keys(child, items)
         with _prepared(self.context):
-            return [self.child.to_representation(item) for item in items]
+            return [child.to_representation(item) for item in items]
 
 
 #: Context key set while the outermost serializer renders rows it has prepared.
@@ -85,7 +87,7 @@ _PREPARED = "weakrel_prepared"
 
 
 @contextmanager
-def _prepared(context: dict):
+def _prepared(context: Any) -> Iterator[None]:
     """Within: every row beneath has its includes, link keys and counts read."""
     context[_PREPARED] = True
     try:
@@ -102,7 +104,7 @@ class IncludeModelSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
 
     @classmethod
-    def many_init(cls, *args: Any, **kwargs: Any):
+    def many_init(cls, *args: Any, **kwargs: Any) -> serializers.BaseSerializer[Any]:
         meta = getattr(cls, "Meta", None)
         if not hasattr(meta, "list_serializer_class"):
             include = kwargs.pop("include", None)
@@ -124,7 +126,7 @@ class IncludeModelSerializer(serializers.ModelSerializer):
         return IncludeTree() if tree is None else tree
 
     @property
-    def include_hook(self):
+    def include_hook(self) -> Any:
         return self.context.get("include_queryset")
 
     # -- fields -------------------------------------------------------------------
@@ -163,7 +165,9 @@ class IncludeModelSerializer(serializers.ModelSerializer):
             ]
         return readable
 
-    def build_field(self, field_name, info, model_class, nested_depth):
+    def build_field(
+        self, field_name: str, info: Any, model_class: type[models.Model], nested_depth: int
+    ) -> tuple[type[Any], dict[str, Any]]:
         keys = weak_key_fields(model_class)
         if field_name in keys:
             return keys[field_name]
@@ -232,20 +236,20 @@ class IncludeModelSerializer(serializers.ModelSerializer):
                 instance.__dict__.pop(field.cache_attr, None)
         return instance
 
-    def save(self, **kwargs: Any):
+    def save(self, **kwargs: Any) -> models.Model:
         """Save, then forget what was prefetched for the instance before the write:
         the response is rendered from rows read again, with the request's includes."""
         instance = super().save(**kwargs)
         forget_prefetched(instance)
         return instance
 
-    def create(self, validated_data):
+    def create(self, validated_data: dict[str, Any]) -> models.Model:
         links = self._pop_links(validated_data)
         return self._save_with_links(
             lambda: super(IncludeModelSerializer, self).create(validated_data), links
         )
 
-    def update(self, instance, validated_data):
+    def update(self, instance: models.Model, validated_data: dict[str, Any]) -> models.Model:
         links = self._pop_links(validated_data)
         return self._save_with_links(
             lambda: super(IncludeModelSerializer, self).update(instance, validated_data), links
@@ -253,7 +257,7 @@ class IncludeModelSerializer(serializers.ModelSerializer):
 
     # -- output -------------------------------------------------------------------
 
-    def to_representation(self, instance):
+    def to_representation(self, instance: models.Model) -> dict[str, Any]:
         if self.context.get(_PREPARED):
             return super().to_representation(instance)
         tree = self.include_tree

@@ -55,7 +55,7 @@ __all__ = ["check_serializer", "check_urlconf", "check_view", "url_views"]
 
 
 @checks.register(checks.Tags.urls)
-def check_urlconf(app_configs=None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_urlconf(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Check every DRF view the URLconf serves, and the serializers they use."""
     if not getattr(settings, "ROOT_URLCONF", None):
         return []

@@ -46,7 +46,7 @@ class WeakFilterSet(filters.FilterSet):
     """A ``FilterSet`` whose ``Meta.fields`` may cross weak relations."""
 
     @classmethod
-    def get_filters(cls):
+    def get_filters(cls) -> dict[str, Any]:
         if not cls._meta.model:
             return cls.declared_filters.copy()
         filters_ = OrderedDict()
@@ -76,7 +76,7 @@ class WeakFilterSet(filters.FilterSet):
         return filters_
 
     @classmethod
-    def filter_for_lookup(cls, field, lookup_type):
+    def filter_for_lookup(cls, field: Any, lookup_type: str) -> tuple[Any, dict[str, Any]]:
         # ``customer_id=3``: a weak key filters like the key it stores.
         if isinstance(field, WeakForeignKey):
             return super().filter_for_lookup(field.target_field, lookup_type)

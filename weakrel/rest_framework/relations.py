@@ -9,6 +9,7 @@ row. :class:`RelationRouter` registers such a view under its parent's URL.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, cast
 
@@ -73,7 +74,7 @@ class RelationViewSetMixin(_ViewSetBase):
         super().initial(request, *args, **kwargs)
         self.get_parent()  # 404 before anything else when the parent does not exist
 
-    def handle_exception(self, exc):
+    def handle_exception(self, exc: Exception) -> Response:
         """``ProtectedError``/``RestrictedError``: a 409 naming the relation, not a 500."""
         return super().handle_exception(conflict_from(exc) or exc)
 
@@ -92,7 +93,7 @@ class RelationViewSetMixin(_ViewSetBase):
             self._parent = get_object_or_404(queryset, pk=_key_or_404(queryset.model, value))
         return self._parent
 
-    def get_related_manager(self):
+    def get_related_manager(self) -> Any:
         return getattr(self.get_parent(), self.relation)
 
     def get_through_defaults(self) -> dict[str, Any]:
@@ -117,7 +118,7 @@ class RelationViewSetMixin(_ViewSetBase):
         # ``queryset`` first: its prefetches and ordering survive the combination.
         return queryset & self.get_related_manager().all()
 
-    def get_serializer(self, *args: Any, **kwargs: Any):
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
         serializer = super().get_serializer(*args, **kwargs)
         key_field = self.relation_key_field
         fields = getattr(serializer, "fields", None)
@@ -126,7 +127,7 @@ class RelationViewSetMixin(_ViewSetBase):
             fields[key_field.attname].read_only = True
         return serializer
 
-    def perform_create(self, serializer) -> None:
+    def perform_create(self, serializer: Any) -> None:
         key_field = self.relation_key_field
         parent = self.get_parent()
         if key_field is not None:
@@ -231,7 +232,7 @@ class RelationRouter(DefaultRouter):
         for route in DefaultRouter.routes
     ]
 
-    def get_lookup_regex(self, viewset, lookup_prefix=""):
+    def get_lookup_regex(self, viewset: Any, lookup_prefix: str = "") -> str:
         """Any key up to the slash (DRF's stops at a dot), unless the view sets
         ``lookup_value_regex``: a key that cannot be one is the view's 404, a JSON
         body, not the URL resolver's page. ``.json`` suffixes still work."""
@@ -239,7 +240,7 @@ class RelationRouter(DefaultRouter):
             viewset = type(viewset.__name__, (viewset,), {"lookup_value_regex": "[^/]+"})
         return super().get_lookup_regex(viewset, lookup_prefix)
 
-    def get_method_map(self, viewset, method_map):
+    def get_method_map(self, viewset: Any, method_map: Mapping[str, str]) -> dict[str, str]:
         """DRF's, without ``link`` where the relation is one-to-many: its rows are
         created under the parent, never linked (a ``POST`` there is not routed)."""
         mapping = super().get_method_map(viewset, method_map)

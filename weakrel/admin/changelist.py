@@ -13,8 +13,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.admin import FieldListFilter
 from django.contrib.admin.filters import (  # type: ignore[attr-defined]  # see below
@@ -31,6 +32,9 @@ from django.utils.html import format_html
 
 from weakrel import routing
 from weakrel.relations.foreign_key import WeakForeignKey
+
+if TYPE_CHECKING:
+    from django.contrib.admin import AdminSite, ModelAdmin
 
 _MISSING = object()
 
@@ -61,7 +65,9 @@ class WeakKeyColumn:
     """A ``list_display`` column for a weak key: the target as a link to its change
     page, ``<key> (missing)`` when no row has the key, the empty value for ``NULL``."""
 
-    def __init__(self, field: WeakForeignKey, admin_site, *, sorted_by_key: bool = False):
+    def __init__(
+        self, field: WeakForeignKey[Any, Any], admin_site: AdminSite, *, sorted_by_key: bool = False
+    ) -> None:
         self.weak_field = field
         self.admin_site = admin_site
         self.__name__ = field.name
@@ -93,7 +99,7 @@ class WeakKeyColumn:
         except field.related_model.DoesNotExist:  # type: ignore[attr-defined]  # per model
             return None
 
-    def __call__(self, obj: Model):
+    def __call__(self, obj: Model) -> str | None:
         field = self.weak_field
         key = getattr(obj, field.attname)
         if key is None:
@@ -123,7 +129,7 @@ class WeakKeyColumn:
             return None
 
 
-def weak_columns(model_admin, list_display) -> list[Any]:
+def weak_columns(model_admin: ModelAdmin[Any], list_display: Sequence[Any]) -> list[Any]:
     """``list_display`` with each weak key name replaced by a :class:`WeakKeyColumn`.
 
     Names in ``list_editable`` or used as the row's link stay names.
@@ -146,7 +152,7 @@ def _weak_key(model: type[Model], name: Any) -> WeakForeignKey | None:
     return field if isinstance(field, WeakForeignKey) else None
 
 
-def weak_list_display_names(model: type[Model], list_display) -> list[str]:
+def weak_list_display_names(model: type[Model], list_display: Sequence[Any]) -> list[str]:
     """The weak keys shown in ``list_display`` (names or :class:`WeakKeyColumn`).
 
     Reverse accessors (``profile``) are not columns: Django's admin checks refuse
@@ -230,7 +236,7 @@ class WeakChangeList(ChangeList):
             column = self.list_display[index]
             if isinstance(column, WeakKeyColumn):
                 # A list: WeakRelationAdminMixin.get_list_display() returns one.
-                self.list_display[index] = WeakKeyColumn(  # type: ignore[index]
+                self.list_display[index] = WeakKeyColumn(  # type: ignore[index,assignment]
                     column.weak_field, column.admin_site, sorted_by_key=True
                 )
 

@@ -40,9 +40,10 @@ from weakrel.base import reverse_sides
 from weakrel.relations.foreign_key import WeakForeignKey
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from django import forms
+    from django.contrib.admin import AdminSite
     from django.db.models import Field, QuerySet
 
     # What the mixins are put before: a type checker sees the admin's API through them.
@@ -171,7 +172,9 @@ def _admin_label(obj: Model, request: HttpRequest, admin_site, perms_needed: set
     return format_html('{}: <a href="{}">{}</a>', capfirst(opts.verbose_name), url, obj)
 
 
-def weak_deleted_objects(objs, request: HttpRequest, admin_site):
+def weak_deleted_objects(
+    objs: Iterable[Model], request: HttpRequest, admin_site: AdminSite
+) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
     """What deleting ``objs`` takes with it through weak relations, in admin format.
 
     Runs weakrel's collector without deleting and returns, like

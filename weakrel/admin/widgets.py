@@ -40,7 +40,7 @@ class WeakRawIdWidget(ForeignKeyRawIdWidget):
         # A WeakRel reads as the ManyToOneRel Django's widget expects.
         super().__init__(field.remote_field, admin_site, attrs=attrs, using=using)  # type: ignore[arg-type]
 
-    def get_context(self, name, value, attrs):
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         # ForeignKeyRawIdWidget.get_context() reads rel.get_related_field(), which a
         # weak relation does not have; this is the same context, from the field.
         context = forms.TextInput.get_context(self, name, value, attrs)

@@ -22,7 +22,7 @@ on Django 5.2), as Rails' ``dependent: :destroy_async`` does:
 from __future__ import annotations
 
 from importlib.util import find_spec
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.apps import apps
 from django.conf import settings
@@ -34,7 +34,7 @@ from django.utils.module_loading import import_string
 from weakrel.conf import weakrel_settings
 
 if TYPE_CHECKING:
-    from django.db.models import Model, QuerySet
+    from django.db.models import ForeignObjectRel, Model, QuerySet
 
 
 def CASCADE_LATER(collector, field, sub_objs, using):  # noqa: N802 - named like CASCADE
@@ -92,15 +92,17 @@ def may_be_blocked(model: type[Model]) -> bool:
     """Whether deleting rows of ``model`` can meet PROTECT or RESTRICT, through the
     cascades (native or weak, at once or later) that deleting them starts."""
     seen: set[type[Model]] = set()
-    todo = [model]
+    todo: list[type[Model]] = [model]
     while todo:
         current = todo.pop()._meta.concrete_model
-        if current in seen:
+        if current is None or current in seen:
             continue
         seen.add(current)
         # Deleting a multi-table child deletes its parent rows.
         todo += current._meta.get_parent_list()
-        for related in get_candidate_relations_to_delete(current._meta):
+        # django-stubs types these as fields; they are the reverse relations.
+        relations = cast("list[ForeignObjectRel]", get_candidate_relations_to_delete(current._meta))
+        for related in relations:
             field = related.field
             on_delete = getattr(field, "on_delete", None) or field.remote_field.on_delete
             if on_delete in (PROTECT, RESTRICT):
@@ -133,7 +135,9 @@ def task_backend_problem() -> tuple[str, str] | None:
         )
     if framework == "django_tasks" and not apps.is_installed("django_tasks"):
         return ("'django_tasks' is not in INSTALLED_APPS.", "Add it to INSTALLED_APPS.")
-    if not (getattr(settings, "TASKS", None) and settings.is_overridden("TASKS")):
+    # LazySettings.is_overridden(); django-stubs' plugin types settings as Settings.
+    overridden = settings.is_overridden("TASKS")  # type: ignore[misc]
+    if not (getattr(settings, "TASKS", None) and overridden):
         return (
             "No task backend is configured (settings.TASKS).",
             "Set TASKS to the backend whose workers run the cascades, for example "

@@ -31,7 +31,7 @@ from collections import Counter, defaultdict
 from contextlib import ExitStack
 from functools import partial
 from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
 from django.db.models import DO_NOTHING, Model, ProtectedError, RestrictedError
@@ -72,7 +72,7 @@ def weak_on_delete(collector: Collector, field, sub_objs, using: str) -> None:
 
 
 # Django passes an unevaluated queryset; weakrel queries the right database itself.
-weak_on_delete.lazy_sub_objs = True
+weak_on_delete.lazy_sub_objs = True  # type: ignore[attr-defined]  # read by Collector
 
 
 class WeakCollector:
@@ -106,14 +106,15 @@ class WeakCollector:
         weak = getattr(collector, "weakrel_collector", None)
         if weak is None:
             weak = cls(collector)
-            collector.weakrel_collector = weak
-            collector.delete = weak.delete
+            # weakrel's own attribute on Django's collector, and its delete() in place.
+            collector.weakrel_collector = weak  # type: ignore[attr-defined]
+            collector.delete = weak.delete  # type: ignore[method-assign]
         return weak
 
     def collector_for(self, alias: str) -> Collector:
         if alias not in self.collectors:
             collector = Collector(using=alias, origin=self.root.origin)
-            collector.weakrel_collector = self
+            collector.weakrel_collector = self  # type: ignore[attr-defined]
             self.collectors[alias] = collector
         return self.collectors[alias]
 
@@ -145,7 +146,7 @@ class WeakCollector:
                         continue
                     self.followed[alias, model] = len(instances)
                     # A proxy's rows are its concrete model's: followed once.
-                    seen = self.seen[alias, model._meta.concrete_model]
+                    seen = self.seen[alias, cast("type[Model]", model._meta.concrete_model)]
                     new = [obj for obj in instances if obj.pk not in seen]
                     if not new:
                         continue
@@ -235,10 +236,12 @@ class WeakCollector:
                 collector.clear_restricted_objects_from_set(model, set(instances))
             for qs in collector.fast_deletes:
                 collector.clear_restricted_objects_from_queryset(qs.model, qs)
-            for model, fields in collector.restricted_objects.items():
-                for field, objs in fields.items():
-                    if objs:
-                        blocked[f"'{model.__name__}.{field.name}'"] += list(objs)
+            # {model: {field: rows}} (django-stubs keys it by instance).
+            restricted = cast("dict[type[Model], Any]", collector.restricted_objects)
+            for model, fields in restricted.items():
+                for field, rows in fields.items():
+                    if rows:
+                        blocked[f"'{model.__name__}.{field.name}'"] += list(rows)
         blocked = {label: objs for label, objs in blocked.items() if objs}
         if blocked:
             raise RestrictedError(
@@ -331,7 +334,7 @@ class WeakCollector:
     def edges_from(self, alias: str, *, later: bool = False) -> list[journal.Edge]:
         """The weak relations from the rows deleted in ``alias`` to other databases,
         or (``later``) to a task: those declared with CASCADE_LATER, wherever."""
-        edges = []
+        edges: list[journal.Edge] = []
         deleted = chain(self.collectors[alias].data.items(), self.fast_rows[alias].items())
         for model, instances in deleted:
             objs = list(instances)
@@ -428,7 +431,8 @@ def run_step(alias: str, entry, *, origin: Any = None) -> tuple[tuple[int, dict[
             if batch is not None:
                 weak.add_cascade(entry.using, batch)
         else:
-            field.collect_dependents(weak, targets)
+            # Every kind a journal entry can name (one with dependents) implements it.
+            field.collect_dependents(weak, targets)  # type: ignore[attr-defined]
         result = weak.delete()
     except Exception as error:
         journal.note_error(alias, entry.pk, error)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import cache
-from typing import Any
+from typing import Any, Protocol, cast
 
 from django.core.signals import setting_changed
 from django.db.models import Model
@@ -24,14 +24,26 @@ from weakrel.base import WeakRelationField, weak_fields
 from weakrel.conf import weakrel_settings
 
 
+class CheckedField(Protocol):
+    """What the save check asks of a weak field; every relation kind implements it."""
+
+    name: str
+    attname: str
+    enforce: bool
+
+    def check_on_save(self, instance: Model) -> None: ...
+
+    def check_batch(self, instances: list[Model]) -> None: ...
+
+
 @cache
-def checked_fields(model: type[Model]) -> tuple[WeakRelationField, ...]:
+def checked_fields(model: type[Model]) -> tuple[CheckedField, ...]:
     """The weak fields of ``model`` whose keys ``save()`` checks.
 
     Worked out once per model: the ``pre_save`` receiver runs for every save of
     every model in the project.
     """
-    return tuple(weak_fields(model))
+    return tuple(cast("list[CheckedField]", weak_fields(model)))
 
 
 def check_keys(field: WeakRelationField, keys: Iterable[tuple[Model | None, Any]]) -> None:
@@ -74,7 +86,7 @@ def loaded_keys(instance: Model) -> dict[str, Any]:
     return instance.__dict__.get(LOADED_KEYS, {})
 
 
-def remember_loaded_keys(sender, instance, **kwargs) -> None:
+def remember_loaded_keys(sender: type[Model], instance: Model, **kwargs: Any) -> None:
     """``post_init`` receiver: the keys a row was loaded (or created) with."""
     fields = checked_fields(sender)
     if fields:
@@ -96,7 +108,13 @@ def track_loaded_keys(**kwargs: Any) -> None:
 setting_changed.connect(track_loaded_keys, dispatch_uid="weakrel.track_loaded_keys")
 
 
-def check_on_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+def check_on_save(
+    sender: type[Model],
+    instance: Model,
+    raw: bool = False,
+    update_fields: Iterable[str] | None = None,
+    **kwargs: Any,
+) -> None:
     """``pre_save`` receiver; fixtures (``raw``) load as they are, like Django's."""
     if raw:
         return

@@ -12,8 +12,9 @@ router, in the dependents' database.
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, cast
 
+from django.db.models import Model
 from django.forms import models as model_forms
 
 from weakrel.relations.foreign_key import WeakForeignKey
@@ -27,14 +28,16 @@ INLINE_DEFAULTS = {
 }
 
 
-def weak_key_to(parent_model, model, fk_name: str | None = None) -> WeakForeignKey | None:
+def weak_key_to(
+    parent_model: type[Model], model: type[Model], fk_name: str | None = None
+) -> WeakForeignKey[Any, Any] | None:
     """``model``'s weak key to ``parent_model`` (Django's rules), or None if it has none."""
     keys = [
         field
         for field in model._meta.fields
         if isinstance(field, WeakForeignKey)
         and field.target_resolved
-        and issubclass(parent_model, field.related_model._meta.concrete_model)
+        and issubclass(parent_model, cast("type[Model]", field.related_model._meta.concrete_model))
     ]
     label = f"'{model._meta.label}'", f"'{parent_model._meta.label}'"
     if fk_name is not None:
@@ -53,13 +56,13 @@ def weak_key_to(parent_model, model, fk_name: str | None = None) -> WeakForeignK
 
 
 def inlineformset_factory(
-    parent_model,
-    model,
-    form=model_forms.ModelForm,
-    formset=model_forms.BaseInlineFormSet,
+    parent_model: type[Model],
+    model: type[Model],
+    form: type[model_forms.ModelForm[Any]] = model_forms.ModelForm,
+    formset: type[model_forms.BaseInlineFormSet[Any, Any, Any]] = model_forms.BaseInlineFormSet,
     fk_name: str | None = None,
     **kwargs: Any,
-):
+) -> type[model_forms.BaseModelFormSet[Any, Any]]:
     """``django.forms.inlineformset_factory()`` for a weak key (or a ``ForeignKey``)."""
     fk = weak_key_to(parent_model, model, fk_name)
     if fk is None:
@@ -70,5 +73,5 @@ def inlineformset_factory(
     if fk.unique:  # as Django: a unique key to the parent allows one form
         options["max_num"] = 1
     formset_class = model_forms.modelformset_factory(model, form=form, formset=formset, **options)
-    formset_class.fk = fk
+    formset_class.fk = fk  # type: ignore[attr-defined]  # as Django's inline formsets have
     return formset_class

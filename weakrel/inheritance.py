@@ -35,7 +35,7 @@ def inherit(private_field: models.Field, model: type[models.Model]) -> None:
         if any(f.name == private_field.name for f in subclass._meta.private_fields):
             continue
         inherited = copy.deepcopy(private_field)
-        inherited.mti_inherited = True
+        inherited.mti_inherited = True  # type: ignore[attr-defined]  # weakrel's own marker
         subclass.add_to_class(private_field.name, inherited)
 
 
@@ -52,6 +52,7 @@ def key_column(model: type[models.Model], key_field: models.Field) -> models.Fie
     same value.
     """
     concrete = model._meta.concrete_model
+    assert concrete is not None  # set on every model Django has prepared
     if key_field.model._meta.concrete_model is concrete or not key_field.primary_key:
         return key_field
     return concrete._meta.pk

@@ -23,6 +23,7 @@ from weakrel.conf import weakrel_settings
 from weakrel.routing import chunks
 
 if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models import QuerySet
 
     from weakrel.base import WeakRelationField
@@ -71,7 +72,9 @@ class CreateJournal(migrations.CreateModel):
     """``CreateModel`` for the journal, only in the databases that hold weak targets
     (and that the router lets weakrel migrate)."""
 
-    def allow_migrate_model(self, connection_alias: str, model: Any) -> bool:
+    def allow_migrate_model(self, connection_alias: BaseDatabaseWrapper | str, model: Any) -> bool:
+        if not isinstance(connection_alias, str):  # as Operation's: a connection or its alias
+            connection_alias = connection_alias.alias
         return super().allow_migrate_model(connection_alias, model) and holds_weak_targets(
             connection_alias
         )

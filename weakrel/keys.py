@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from django.core import exceptions
 from django.db import connections, models
@@ -50,7 +50,8 @@ class TargetKey:
     @property
     def model(self) -> type[models.Model]:
         """The target model (a multi-table child, not the parent a field came from)."""
-        return self.field.related_model
+        # A relation's field: its target is resolved by the time keys are read.
+        return cast("type[models.Model]", self.field.related_model)
 
     @cached_property
     def value_field(self) -> models.Field:
@@ -58,7 +59,7 @@ class TargetKey:
         link to the parent's primary key."""
         field = self.target_field
         while field.remote_field is not None and getattr(field, "target_field", None):
-            field = field.target_field
+            field = field.target_field  # type: ignore[attr-defined]  # a parent link
         return field
 
     @cached_property
@@ -100,7 +101,8 @@ class TargetKey:
         try:
             with database_errors(db, f"reading {self.model._meta.label}"):
                 target = manager.db_manager(db).get_by_natural_key(*natural_key)
-        except (self.model.DoesNotExist, TypeError, ValueError) as exc:
+        # DoesNotExist is added to each model class; django-stubs declares it per model.
+        except (self.model.DoesNotExist, TypeError, ValueError) as exc:  # type: ignore[attr-defined]
             raise self.error("invalid_key", list(natural_key)) from exc
         return getattr(target, self.target_field.attname)
 

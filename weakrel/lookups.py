@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import EmptyResultSet, FieldError, FullResultSet
 from django.db import models
@@ -126,7 +126,21 @@ class RemoteOutput:
 class RelatedPath(Transform):
     """Part of a lookup path that continues on the other side of a weak relation."""
 
-    def __init__(self, lhs, name: str, *, remote_model=None, key_attname=None) -> None:
+    column: Any  # the expression for the key column
+    column_field: models.Field[Any, Any]
+    remote_model: type[models.Model] | None
+    key_attname: str | None
+    relation_name: str
+    names: list[str]
+
+    def __init__(
+        self,
+        lhs: Any,
+        name: str,
+        *,
+        remote_model: type[models.Model] | None = None,
+        key_attname: str | None = None,
+    ) -> None:
         super().__init__(lhs)
         self.lookup_name = name
         if isinstance(lhs, RelatedPath):
@@ -156,7 +170,8 @@ class RelatedPath(Transform):
 
     def remote_keys(self, lookup_name: str, value: Any):
         """The remote queryset of keys that satisfy ``<path>__<lookup_name>=value``."""
-        model = self.remote_model
+        # Given to a path's first step, copied by the steps that continue it.
+        model = cast("type[models.Model]", self.remote_model)
         lookup = "__".join([*self.names, lookup_name])
         db = routing.db_for_read(model)
         return (

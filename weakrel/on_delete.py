@@ -4,7 +4,7 @@ rows can be deleted by one statement."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import models
 from django.db.models import DO_NOTHING, signals
@@ -27,7 +27,7 @@ def dependent_relations(model: type[models.Model]) -> list:
     """
     return [
         side.field
-        for side in reverse_sides(model._meta.concrete_model)
+        for side in reverse_sides(cast("type[models.Model]", model._meta.concrete_model))
         if (side.one_to_many or side.one_to_one) and not is_inherited(side)
     ]
 
@@ -56,8 +56,10 @@ def fast_deletable(model: type[models.Model]) -> bool:
     opts = model._meta
     if opts.proxy or opts.parents:
         return False
+    # django-stubs types these as fields; they are the reverse relations.
+    relations = cast("list[models.ForeignObjectRel]", get_candidate_relations_to_delete(opts))
     return all(
         isinstance(related.field, WeakRelationField)
         or related.field.remote_field.on_delete is DO_NOTHING
-        for related in get_candidate_relations_to_delete(opts)
+        for related in relations
     ) and not any(hasattr(field, "bulk_related_objects") for field in opts.private_fields)

@@ -41,7 +41,8 @@ def max_params(alias: str) -> int:
             connection.ensure_connection()
             getlimit = getattr(connection.connection, "getlimit", None)
             if getlimit is not None:
-                limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+                # Python 3.11+ (typeshed declares it there), where getlimit exists.
+                limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # type: ignore[attr-defined,unused-ignore]
             else:
                 limit = connection.features.max_query_params
         else:
@@ -173,11 +174,11 @@ class ChunkedQuerySet:
 
     def __iter__(self):
         self._fetch_all()
-        return iter(self._result_cache)
+        return iter(self._result_cache or ())
 
     def __len__(self) -> int:
         self._fetch_all()
-        return len(self._result_cache)
+        return len(self._result_cache or ())
 
 
 def filter_in(queryset, lookup: str, keys: Iterable[Any]):

@@ -22,7 +22,7 @@ from __future__ import annotations
 try:
     from django.tasks import task
 except ImportError:  # Django 5.2: the django-tasks backport
-    from django_tasks import task
+    from django_tasks import task  # type: ignore[no-redef]
 
 from weakrel import journal
 from weakrel.background import enqueue

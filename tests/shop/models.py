@@ -9,7 +9,6 @@ import uuid
 from django.db import models
 
 import weakrel
-from weakrel.managers import HasManyManager
 
 
 class Region(models.Model):
@@ -21,8 +20,6 @@ class Customer(models.Model):
     region = weakrel.WeakForeignKey(
         Region, on_delete=weakrel.SET_NULL, null=True, blank=True, related_name="customers"
     )
-    # The reverse accessor, declared for type checkers (tests/typing/, docs/typing.md).
-    orders: HasManyManager["Order"]
 
     def __str__(self):
         return self.name

@@ -8,14 +8,20 @@ from typing import Any
 from django.db.models import Model, QuerySet
 from typing_extensions import assert_type
 
-from tests.blog.models import Article, Pinboard, Reader, Tag
-from tests.clinic.models import Clinic, Patient
-from tests.shop.models import Customer, Order, Profile, Region
+from tests.blog.models import Article, Comment, Like, Photo, Pinboard, Reader, Tag
+from tests.clinic.models import Clinic, Patient, Physician
+from tests.shop.models import Customer, Note, Order, OrderLine, Product, Profile, Region
 from weakrel.managers import (
     GenericThroughManager,
     HasManyManager,
+    NullableHasManyManager,
     ReferencesManager,
+    ReverseReferencesManager,
     ThroughManager,
+)
+from weakrel.relations.generic_managers import (
+    GenericHasManyManager,
+    NullableGenericHasManyManager,
 )
 
 
@@ -36,6 +42,30 @@ def has_many(customer: Customer) -> None:
     assert_type(customer.orders.filter(total__gt=1).first(), Order | None)
     assert_type(customer.orders.create(total=3), Order)
     customer.orders.add(Order())
+
+
+def reverse_accessors(
+    region: Region, order: Order, product: Product, customer: Customer, tag: Tag
+) -> None:
+    # Added to the targets by weakrel.mypy_plugin: no model declares them.
+    assert_type(region.customers, NullableHasManyManager[Customer])
+    region.customers.remove(customer)
+    assert_type(order.notes, NullableHasManyManager[Note])
+    assert_type(product.lines, HasManyManager[OrderLine])  # a target named by a string
+    assert_type(customer.profile, Profile)
+    assert_type(tag.articles, ReverseReferencesManager[Article])
+    assert_type(tag.articles.first(), Article | None)
+
+
+def reverse_many_to_many(patient: Patient) -> None:
+    assert_type(patient.physicians, ThroughManager[Physician])
+    assert_type(patient.physicians.all(), QuerySet[Physician, Physician])
+
+
+def reverse_generic(article: Article, photo: Photo) -> None:
+    assert_type(article.comments, GenericHasManyManager[Comment])
+    assert_type(photo.likes, NullableGenericHasManyManager[Like])
+    assert_type(article.comments.create(text="hi"), Comment)
 
 
 def has_many_through(clinic: Clinic, patient: Patient) -> None:

@@ -4,9 +4,9 @@ Each line marked ``# E: <code>`` must be reported with that error code, and no
 other line may be. Type-checked with mypy and django-stubs, never imported.
 """
 
-from tests.blog.models import Tag
+from tests.blog.models import Article, Tag
 from tests.clinic.models import Clinic, Patient
-from tests.shop.models import Customer, Order, Region
+from tests.shop.models import Customer, Order, Profile, Region
 
 
 def wrong_target(order: Order, region: Region) -> None:
@@ -27,3 +27,12 @@ def wrong_result(customer: Customer) -> str:
     order: Order = customer.orders.first()  # E: assignment
     name: str = order.customer  # E: assignment
     return name
+
+
+def wrong_reverse_accessor(region: Region, tag: Tag, article: Article) -> tuple[Profile, str]:
+    # The accessors weakrel.mypy_plugin adds are checked like declared ones.
+    region.customers.add(Order())  # E: arg-type
+    profile: Profile = region.customers.get()  # E: assignment
+    article.comments.unknown()  # E: attr-defined
+    title: str = tag.articles.get()  # E: assignment
+    return profile, title

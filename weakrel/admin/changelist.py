@@ -13,14 +13,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.admin import FieldListFilter
-from django.contrib.admin.filters import (
+from django.contrib.admin.filters import (  # type: ignore[attr-defined]  # see below
     AllValuesFieldListFilter,
     RelatedFieldListFilter,
-    get_last_value_from_parameters,
+    get_last_value_from_parameters,  # Django 5.0+, which django-stubs leaves out
 )
 from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ChangeList
@@ -31,6 +32,9 @@ from django.utils.html import format_html
 
 from weakrel import routing
 from weakrel.relations.foreign_key import WeakForeignKey
+
+if TYPE_CHECKING:
+    from django.contrib.admin import AdminSite, ModelAdmin
 
 _MISSING = object()
 
@@ -50,10 +54,10 @@ def weak_field_path(model: type[Model], path: str) -> list[Field] | None:
             if isinstance(last, WeakForeignKey):
                 model, crossed = last.related_model, True
             elif getattr(last, "path_infos", None):
-                model = last.path_infos[-1].to_opts.model
+                model = last.path_infos[-1].to_opts.model  # type: ignore[attr-defined]
             else:
                 raise ValueError(f"'{last.name}' in '{path}' is not a relation.")
-        fields.append(model._meta.get_field(piece))
+        fields.append(model._meta.get_field(piece))  # type: ignore[arg-type]  # or a rel
     return fields if crossed or isinstance(fields[-1], WeakForeignKey) else None
 
 
@@ -61,7 +65,9 @@ class WeakKeyColumn:
     """A ``list_display`` column for a weak key: the target as a link to its change
     page, ``<key> (missing)`` when no row has the key, the empty value for ``NULL``."""
 
-    def __init__(self, field: WeakForeignKey, admin_site, *, sorted_by_key: bool = False):
+    def __init__(
+        self, field: WeakForeignKey[Any, Any], admin_site: AdminSite, *, sorted_by_key: bool = False
+    ) -> None:
         self.weak_field = field
         self.admin_site = admin_site
         self.__name__ = field.name
@@ -90,10 +96,10 @@ class WeakKeyColumn:
                 return None
         try:
             return getattr(obj, field.name)
-        except field.related_model.DoesNotExist:
+        except field.related_model.DoesNotExist:  # type: ignore[attr-defined]  # per model
             return None
 
-    def __call__(self, obj: Model):
+    def __call__(self, obj: Model) -> str | None:
         field = self.weak_field
         key = getattr(obj, field.attname)
         if key is None:
@@ -132,7 +138,7 @@ def admin_change_url(admin_site, target: Model) -> str | None:
         return None
 
 
-def weak_columns(model_admin, list_display) -> list[Any]:
+def weak_columns(model_admin: ModelAdmin[Any], list_display: Sequence[Any]) -> list[Any]:
     """``list_display`` with each weak key name replaced by a :class:`WeakKeyColumn`.
 
     Names in ``list_editable`` or used as the row's link stay names.
@@ -155,7 +161,7 @@ def _weak_key(model: type[Model], name: Any) -> WeakForeignKey | None:
     return field if isinstance(field, WeakForeignKey) else None
 
 
-def weak_list_display_names(model: type[Model], list_display) -> list[str]:
+def weak_list_display_names(model: type[Model], list_display: Sequence[Any]) -> list[str]:
     """The weak keys shown in ``list_display`` (names or :class:`WeakKeyColumn`).
 
     Reverse accessors (``profile``) are not columns: Django's admin checks refuse
@@ -216,10 +222,13 @@ class WeakAllValuesFieldListFilter(AllValuesFieldListFilter):
 def weak_filter(path: str, fields: list[Field], request, params, model, model_admin):
     """The list filter for a path that crosses a weak key (see the module docstring)."""
     field = fields[-1]
+    filter_class: type[FieldListFilter]
     if isinstance(field, WeakForeignKey):
         filter_class = WeakRelatedFieldListFilter
     else:
-        filter_class = next(cls for test, cls in FieldListFilter._field_list_filters if test(field))
+        # The registry FieldListFilter.register() fills: Django's private list.
+        registered = FieldListFilter._field_list_filters  # type: ignore[attr-defined]
+        filter_class = next(cls for test, cls in registered if test(field))
         if filter_class is AllValuesFieldListFilter:
             filter_class = WeakAllValuesFieldListFilter
     return filter_class(field, request, params, model, model_admin, field_path=path)
@@ -235,7 +244,8 @@ class WeakChangeList(ChangeList):
         for index in self.get_ordering_field_columns():
             column = self.list_display[index]
             if isinstance(column, WeakKeyColumn):
-                self.list_display[index] = type(column)(
+                # A list: WeakRelationAdminMixin.get_list_display() returns one.
+                self.list_display[index] = type(column)(  # type: ignore[index,assignment]
                     column.weak_field, column.admin_site, sorted_by_key=True
                 )
 

@@ -70,10 +70,10 @@ class WeakKeyField(forms.Field):
         try:
             if self.known is not None and key in self.known:
                 if self.known[key] is None:
-                    raise field.related_model.DoesNotExist
+                    raise field.related_model.DoesNotExist  # type: ignore[attr-defined]
                 return self.known[key]
             return field.target_queryset(using=self.using).get(**{field.target_field.attname: key})
-        except field.related_model.DoesNotExist:
+        except field.related_model.DoesNotExist:  # type: ignore[attr-defined]
             if not field.enforce:
                 return key
             raise ValidationError(

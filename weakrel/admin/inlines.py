@@ -18,8 +18,9 @@ Django's, with weak keys of its rows edited as typed keys.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -40,6 +41,13 @@ from weakrel.admin.options import WeakRelationFormMixin
 from weakrel.admin.references import references_inlineformset_factory, weak_list_to
 from weakrel.forms import inlineformset_factory, weak_key_to
 
+if TYPE_CHECKING:
+    # What the mixins are put before: a type checker sees Django's API through them.
+    _ModelFormBase = forms.ModelForm[Any]
+    _InlineBase = admin.options.InlineModelAdmin[Any, Any]
+else:
+    _ModelFormBase = _InlineBase = object
+
 
 def deletion_blockers(objs: list[Model]) -> list[Model]:
     """The rows (in any database) whose ``PROTECT`` or ``RESTRICT`` refuses deleting
@@ -58,7 +66,7 @@ def deletion_blockers(objs: list[Model]) -> list[Model]:
     return []
 
 
-def preload_targets(forms_: list[forms.BaseForm]) -> None:
+def preload_targets(forms_: Sequence[forms.BaseForm]) -> None:
     """Read the targets named by the forms' weak keys, one query per key column, and
     hand them to each form's :class:`WeakKeyField` and widget."""
     keys: dict[str, set[Any]] = {}
@@ -83,33 +91,35 @@ def preload_targets(forms_: list[forms.BaseForm]) -> None:
             known[getattr(obj, attname)] = obj
         for form in forms_:
             if name in form.fields:
-                form.fields[name].known = known
-                form.fields[name].widget.known = known
+                field = cast("WeakKeyField", form.fields[name])  # collected above
+                field.known = known
+                field.widget.known = known  # type: ignore[attr-defined]  # WeakRawIdWidget
 
 
 class WeakInlineFormSet(BaseInlineFormSet):
     """Django's inline formset, reading its rows' weak targets in one query per key."""
 
     @cached_property
-    def forms(self):
+    def forms(self) -> list[Any]:
         forms_ = super().forms
         preload_targets(forms_)
         return forms_
 
 
-class CheckedKeysMixin:
+class CheckedKeysMixin(_ModelFormBase):
     """A weak key the form field has just read its target for is not read again by
     the model's ``full_clean()``: one query per key column for a whole formset."""
 
-    def _get_validation_exclusions(self):
-        exclude = super()._get_validation_exclusions()
+    def _get_validation_exclusions(self) -> set[str]:
+        # ModelForm's private hook (Django 4.2+), which django-stubs leaves out.
+        exclude = super()._get_validation_exclusions()  # type: ignore[misc]
         for name, field in self.fields.items():
             if isinstance(field, WeakKeyField) and isinstance(self.cleaned_data.get(name), Model):
                 exclude.add(name)
         return exclude
 
 
-class DeleteProtectedMixin:
+class DeleteProtectedMixin(_ModelFormBase):
     """A row whose delete ``PROTECT`` or ``RESTRICT`` would refuse is a form error."""
 
     def hand_clean_DELETE(self) -> None:  # noqa: N802 - Django's name
@@ -141,13 +151,13 @@ class DeleteProtectedMixin:
         return result
 
 
-class WeakInlineMixin(WeakRelationFormMixin):
+class WeakInlineMixin(WeakRelationFormMixin, _InlineBase):
     """Inline over a weak key to the parent (or a native ``ForeignKey``)."""
 
     formset = WeakInlineFormSet
     checks_class = WeakInlineModelAdminChecks
 
-    def get_formset(self, request: HttpRequest, obj: Model | None = None, **kwargs: Any):
+    def get_formset(self, request: HttpRequest, obj: Model | None = None, **kwargs: Any) -> Any:
         """Django's ``InlineModelAdmin.get_formset()``, over a weak key to the parent."""
         weak_key = weak_key_to(self.parent_model, self.model, self.fk_name)
         weak_list = None if weak_key else weak_list_to(self.parent_model, self.model, self.fk_name)
@@ -179,7 +189,10 @@ class WeakInlineMixin(WeakRelationFormMixin):
         can_change = self.has_change_permission(request, obj) if request else True
         can_add = self.has_add_permission(request, obj) if request else True
 
-        class PermittedForm(defaults["form"]):
+        # The form class is the inline's, chosen at run time.
+        form_class: Any = defaults["form"]
+
+        class PermittedForm(form_class):
             def has_changed(self) -> bool:
                 # As Django's: no edits the user may not make.
                 if not can_change and not self.instance._state.adding:

@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.admin.utils import quote
@@ -26,7 +26,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import router, transaction
 from django.db.models import Model, ProtectedError, RestrictedError
 from django.db.models.deletion import Collector
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
@@ -47,11 +47,26 @@ from weakrel.admin.widgets import WeakRawIdWidget
 from weakrel.base import reverse_sides
 from weakrel.relations.foreign_key import WeakForeignKey
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
 
-class WeakRelationFormMixin:
+    from django import forms
+    from django.contrib.admin import AdminSite
+    from django.db.models import Field, QuerySet
+
+    # What the mixins are put before: a type checker sees the admin's API through them.
+    _AdminBase = admin.options.BaseModelAdmin[Any]
+    _ModelAdminBase = admin.ModelAdmin[Any]
+else:
+    _AdminBase = _ModelAdminBase = object
+
+
+class WeakRelationFormMixin(_AdminBase):
     """Form field and widget for weak keys; shared by model admins and inlines."""
 
-    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs: Any):
+    def formfield_for_dbfield(
+        self, db_field: Field[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> forms.Field | None:
         if isinstance(db_field, WeakForeignKey):
             return self.formfield_for_weak_key(db_field, request, **kwargs)
         column = generic_column(db_field)
@@ -71,36 +86,42 @@ class WeakRelationFormMixin:
         kwargs.setdefault("widget", WeakRawIdWidget(db_field, self.admin_site, using=using))
         # Field.formfield(), not WeakForeignKey.formfield(): that one builds a
         # ModelChoiceField over the whole target table.
-        return super(WeakForeignKey, db_field).formfield(
+        return super(WeakForeignKey, db_field).formfield(  # type: ignore[return-value]
             form_class=WeakKeyField, model_field=db_field, using=using, **kwargs
         )
 
 
-class WeakRelationAdminMixin(WeakRelationFormMixin):
+class WeakRelationAdminMixin(WeakRelationFormMixin, _ModelAdminBase):
     """Mix into a ``ModelAdmin`` whose model has weak relations, or is the target of some."""
 
     checks_class = WeakModelAdminChecks
 
-    def get_changelist(self, request: HttpRequest, **kwargs: Any):
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[WeakChangeList]:
         return WeakChangeList
 
-    def get_list_display(self, request: HttpRequest):
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
         """Weak keys become links to their targets (:class:`WeakKeyColumn`, and
         ``GenericKeyColumn`` for a generic key)."""
         return generic_columns(self, weak_columns(self, super().get_list_display(request)))
 
-    def get_sortable_by(self, request: HttpRequest):
+    def get_sortable_by(self, request: HttpRequest) -> list[Any]:
         return generic_columns(self, weak_columns(self, super().get_sortable_by(request)))
 
-    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs: Any):
+    def get_form(
+        self, request: HttpRequest, obj: Model | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
         """The form validates the generic pairs it edits (``GenericPairFormMixin``)."""
         if generic_keys(self.model):
             kwargs["form"] = with_pair_validation(kwargs.get("form", self.form))
         return super().get_form(request, obj, change, **kwargs)
 
     def changeform_view(
-        self, request: HttpRequest, object_id=None, form_url="", extra_context=None
-    ):
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         """Django's view, with a transaction on each database the inlines write.
 
         Django's opens one on the parent's database. The inlines' databases are opened
@@ -139,7 +160,9 @@ class WeakRelationAdminMixin(WeakRelationFormMixin):
             if relation.one_to_many
         )
 
-    def get_deleted_objects(self, objs, request: HttpRequest):
+    def get_deleted_objects(
+        self, objs: Sequence[Model] | QuerySet[Model], request: HttpRequest
+    ) -> tuple[list[Any], dict[Any, Any], set[Any], list[Any]]:
         to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
         weak = weak_deleted_objects(objs, request, self.admin_site)
         to_delete += weak[0]
@@ -172,7 +195,9 @@ def _admin_label(obj: Model, request: HttpRequest, admin_site, perms_needed: set
     return format_html('{}: <a href="{}">{}</a>', capfirst(opts.verbose_name), url, obj)
 
 
-def weak_deleted_objects(objs, request: HttpRequest, admin_site):
+def weak_deleted_objects(
+    objs: Iterable[Model], request: HttpRequest, admin_site: AdminSite
+) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
     """What deleting ``objs`` takes with it through weak relations, in admin format.
 
     Runs weakrel's collector without deleting and returns, like
@@ -202,7 +227,7 @@ def weak_deleted_objects(objs, request: HttpRequest, admin_site):
     except RestrictedError as exc:
         blocked = exc.restricted_objects
     else:
-        blocked = ()
+        blocked = set()
     protected = [_admin_label(obj, request, admin_site, set()) for obj in blocked]
     to_delete: list[str] = []
     model_count: dict[str, int] = {}

@@ -20,7 +20,7 @@ of the inline's model to the parent, or ``fk_name``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db.models import Model
@@ -37,7 +37,7 @@ def weak_list_to(parent_model, model, fk_name: str | None = None) -> WeakReferen
         for field in model._meta.fields
         if isinstance(field, WeakReferencesMany)
         and field.target_resolved
-        and issubclass(parent_model, field.related_model._meta.concrete_model)
+        and issubclass(parent_model, cast("type[Model]", field.related_model._meta.concrete_model))
     ]
     if fk_name is not None:
         return next((field for field in lists if field.name == fk_name), None)
@@ -67,7 +67,7 @@ class WeakReferencesInlineFormSet(BaseModelFormSet):
         self.instance = self.field.related_model() if instance is None else instance
         self.save_as_new = save_as_new
         if queryset is None:
-            queryset = self.model._default_manager
+            queryset = cast("type[Model]", self.model)._default_manager  # set by the factory
         if self.instance.pk is not None:
             queryset = queryset.filter(**{self.field.name: self.parent_key})
         else:
@@ -80,7 +80,8 @@ class WeakReferencesInlineFormSet(BaseModelFormSet):
 
     @classmethod
     def get_default_prefix(cls) -> str:
-        return cls.field.accessor_name
+        # The class attribute the factory sets (a field read on a class, to mypy).
+        return cast("WeakReferencesMany[Any, Any]", cls.field).accessor_name
 
     def initial_form_count(self) -> int:
         return 0 if self.save_as_new else super().initial_form_count()
@@ -96,7 +97,8 @@ class WeakReferencesInlineFormSet(BaseModelFormSet):
             for form in self.forms
             if form.is_valid()
             and form.has_changed()
-            and not (self.can_delete and self._should_delete_form(form))
+            # BaseFormSet's own test, which django-stubs leaves out.
+            and not (self.can_delete and self._should_delete_form(form))  # type: ignore[attr-defined]
         ]
         held = {form: field.key_list(getattr(form.instance, field.attname)) for form in saved}
         keys = [key for form_keys in held.values() for key in form_keys]
@@ -154,8 +156,9 @@ def references_inlineformset_factory(
     if fields is not None and fields != "__all__":
         fields = [name for name in fields if name != field.name]
     kwargs = {"extra": 3, "can_delete": True, **kwargs}
-    formset_class = modelformset_factory(
-        model, formset=formset, fields=fields, exclude=exclude, **kwargs
+    formset_class = cast(
+        "type[WeakReferencesInlineFormSet]",
+        modelformset_factory(model, formset=formset, fields=fields, exclude=exclude, **kwargs),
     )
     formset_class.field = field
     return formset_class

@@ -37,9 +37,10 @@ class WeakRawIdWidget(ForeignKeyRawIdWidget):
         self.field = field
         # Targets read already, by key (see WeakKeyField.known).
         self.known: dict[Any, Any] | None = None
-        super().__init__(field.remote_field, admin_site, attrs=attrs, using=using)
+        # A WeakRel reads as the ManyToOneRel Django's widget expects.
+        super().__init__(field.remote_field, admin_site, attrs=attrs, using=using)  # type: ignore[arg-type]
 
-    def get_context(self, name, value, attrs):
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         # ForeignKeyRawIdWidget.get_context() reads rel.get_related_field(), which a
         # weak relation does not have; this is the same context, from the field.
         context = forms.TextInput.get_context(self, name, value, attrs)
@@ -66,7 +67,7 @@ class WeakRawIdWidget(ForeignKeyRawIdWidget):
         return context
 
     def url_parameters(self) -> dict[str, str]:
-        from django.contrib.admin.views.main import TO_FIELD_VAR
+        from django.contrib.admin.options import TO_FIELD_VAR
 
         params = self.base_url_parameters()
         target_field = self.field.target_field
@@ -87,7 +88,7 @@ class WeakRawIdWidget(ForeignKeyRawIdWidget):
             else:
                 queryset = field.target_queryset(using=self.db)
                 obj = queryset.get(**{field.target_field.attname: key})
-        except (ValueError, TypeError, ValidationError, field.related_model.DoesNotExist):
+        except (ValueError, TypeError, ValidationError, field.related_model.DoesNotExist):  # type: ignore[attr-defined]
             return "", ""
         opts = obj._meta
         try:

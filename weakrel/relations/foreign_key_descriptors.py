@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Field, Model
 from django.db.models.fields.mixins import FieldCacheMixin
@@ -85,7 +85,7 @@ class CachedTarget(FieldCacheMixin, Field):
     one_to_one = False
     related_model = None
 
-    def __init__(self, key: Field) -> None:
+    def __init__(self, key: WeakRelationField[Any, Any]) -> None:
         self.key = key
         super().__init__(editable=False, serialize=False, blank=True, null=True)
         self.is_relation = True
@@ -116,7 +116,9 @@ class ForwardWeakDescriptor:
     @cached_property
     def RelatedObjectDoesNotExist(self) -> type[Exception]:
         field = self.field
-        return does_not_exist_class(field.related_model.DoesNotExist, field.model, field.name)
+        # DoesNotExist is added to each model class; django-stubs declares it per model.
+        target_missing = field.related_model.DoesNotExist  # type: ignore[attr-defined]
+        return does_not_exist_class(target_missing, field.model, field.name)
 
     def is_cached(self, instance: Model) -> bool:
         cached = self.field.get_cached_value(instance, _MISSING)
@@ -134,7 +136,7 @@ class ForwardWeakDescriptor:
 
     def get_prefetch_querysets(self, instances, querysets=None):
         field = self.field
-        target = field.target_field.attname
+        target = field.key_field.attname
         instance_attr = attrgetter(field.attname)
         links = _links(target, instance_attr, ordered=False)
         rows, rel_obj_attr = prefetch(
@@ -155,11 +157,11 @@ class ForwardWeakDescriptor:
             qs = self.get_queryset(instance=instance)
             try:
                 with database_errors(qs.db, f"reading {field.model.__name__}.{field.name}"):
-                    obj = qs.get(**{field.target_field.attname: key})
-            except field.related_model.DoesNotExist:
+                    obj = qs.get(**{field.key_field.attname: key})
+            except field.related_model.DoesNotExist:  # type: ignore[attr-defined]  # see above
                 raise self.RelatedObjectDoesNotExist(
                     f"{field.model.__name__}.{field.name} points to "
-                    f"{field.related_model.__name__} {field.target_field.name}={key!r}, "
+                    f"{field.related_model.__name__} {field.key_field.name}={key!r}, "
                     f"which does not exist in database {qs.db!r}."
                 ) from None
         field.set_cached_value(instance, obj)
@@ -185,7 +187,7 @@ class ForwardWeakDescriptor:
             field.set_cached_value(instance, None)
             return
         if isinstance(value, Model):
-            if not isinstance(value, field.related_model._meta.concrete_model):
+            if not isinstance(value, cast("type[Model]", field.related_model._meta.concrete_model)):
                 raise ValueError(
                     f'Cannot assign "{value!r}": "{field.model.__name__}.{field.name}" '
                     f'must be a "{field.related_model._meta.object_name}" instance.'
@@ -291,7 +293,7 @@ class ReverseWeakManyDescriptor(RelatedManagerDescriptor):
     def manager_attrs(self) -> dict[str, Any]:
         field = self.field
         # Read for every instance a prefetch fills: worked out once per class.
-        key = attrgetter(field.target_field.attname)
+        key = attrgetter(field.key_field.attname)
         return {
             "field": field,
             "cache_name": field.accessor_name,

@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import cached_property, partial
-from typing import Any
+from typing import Any, cast
 
 from django.core import checks
 from django.db import models
@@ -142,12 +142,13 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
         return self.id_column.attname
 
     @cached_property
-    def type_column(self) -> models.Field:
-        return self.model._meta.get_field(self.type_name)
+    def type_column(self) -> models.Field[Any, Any]:
+        # A column (the checks, weakrel.E208, say so): never a reverse relation.
+        return cast("models.Field[Any, Any]", self.model._meta.get_field(self.type_name))
 
     @cached_property
-    def id_column(self) -> models.Field:
-        return self.model._meta.get_field(self.id_name)
+    def id_column(self) -> models.Field[Any, Any]:
+        return cast("models.Field[Any, Any]", self.model._meta.get_field(self.id_name))
 
     @cached_property
     def integer_ids(self) -> bool:
@@ -160,7 +161,10 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
 
     @cached_property
     def _by_model(self) -> dict[type[models.Model], GenericTarget]:
-        return {target.related_model._meta.concrete_model: target for target in self.targets}
+        return {
+            cast("type[models.Model]", target.related_model._meta.concrete_model): target
+            for target in self.targets
+        }
 
     @property
     def from_fields(self) -> tuple[str]:
@@ -297,8 +301,8 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
         try:
             with database_errors(db, f"reading {self.model.__name__}.{self.name}"):
                 return queryset.get(**{target.key_field.attname: key})
-        except model.DoesNotExist:
-            raise model.DoesNotExist(
+        except model.DoesNotExist:  # type: ignore[attr-defined]  # declared per model
+            raise model.DoesNotExist(  # type: ignore[attr-defined]
                 f"{self.model.__name__}.{self.name} points to {model.__name__} "
                 f"{target.key_field.name}={key!r}, which does not exist in database {db!r}."
             ) from None
@@ -406,9 +410,10 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
             f"{self.type_name} and {self.id_name}, then call weakrel.check_references()."
         )
 
-    def clean(self, value: Any, model_instance: models.Model) -> None:
+    def clean(self, value: Any, model_instance: models.Model | None) -> None:
         """``full_clean()``: the pair names an allowed type and an existing row."""
-        validate_pair(self, model_instance)
+        if model_instance is not None:  # the pair is read off the instance
+            validate_pair(self, model_instance)
 
     # -- weakrel_check -------------------------------------------------------------
 

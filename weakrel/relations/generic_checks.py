@@ -81,7 +81,7 @@ def _columns_nullable(field) -> list[bool]:
 
 
 def _check_columns(field) -> list[checks.CheckMessage]:
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for option, name in (("type_field", field.type_name), ("id_field", field.id_name)):
         try:
             column = field.model._meta.get_field(name)
@@ -100,7 +100,7 @@ def _check_columns(field) -> list[checks.CheckMessage]:
 
 
 def _check_query_names(field) -> list[checks.CheckMessage]:
-    errors = []
+    errors: list[checks.CheckMessage] = []
     seen: dict[str, str] = {}
     for target in field.targets:
         name = target.name
@@ -125,7 +125,7 @@ def _check_query_names(field) -> list[checks.CheckMessage]:
 
 def _check_key_fits(field) -> list[checks.CheckMessage]:
     column = field.id_column
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for target in field.targets:
         if isinstance(target.related_model, str):
             continue

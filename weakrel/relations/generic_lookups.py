@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import EmptyResultSet
 from django.db import models
@@ -28,6 +28,12 @@ from django.db.models.sql.query import Query
 
 from weakrel.lookups import RelatedPath, RemoteLookup, Unlinked, keys_in_sql
 from weakrel.routing import database_errors
+
+if TYPE_CHECKING:
+    # What the mixin is put before: a type checker sees the lookup's API through it.
+    _LookupBase = RemoteLookup
+else:
+    _LookupBase = object
 
 
 def typed_keys_sql(compiler, connection, alias, generic, groups) -> tuple[str, list]:
@@ -60,7 +66,9 @@ def evaluated(value: Any, key_attname: str) -> list[Any]:
     if isinstance(value, Query):
         query = value.clone()
         query.subquery = False
-        value = models.QuerySet(model=query.model, query=query, using=query._db)
+        # The alias a subquery was built for; django-stubs leaves Query._db out.
+        using = query._db  # type: ignore[attr-defined]
+        value = models.QuerySet(model=query.model, query=query, using=using)
     if isinstance(value, models.QuerySet):
         if not value.query.has_select_fields:
             value = value.values_list(key_attname, flat=True)
@@ -171,10 +179,13 @@ class GenericReversePath(RelatedPath):
     """``comments__text`` on Article: the keys that matching comments of Article's
     type hold, converted to Article's keys."""
 
-    def __init__(self, lhs, name: str, **kwargs: Any) -> None:
+    target: Any  # the GenericTarget: the relation's side on the target model
+
+    def __init__(self, lhs: Any, name: str, **kwargs: Any) -> None:
         if isinstance(lhs, RelatedPath):
             super().__init__(lhs, name)
-            self.target = lhs.target
+            # A step continued from this kind (see get_transform()).
+            self.target = cast("GenericReversePath", lhs).target
             return
         target = lhs.output_field.field
         super().__init__(
@@ -196,7 +207,7 @@ class GenericReversePath(RelatedPath):
         return partial(GenericReversePath, name=name)
 
 
-class TargetKeys:
+class TargetKeys(_LookupBase):
     """Reads the keys a reverse path found as the target's keys (they are stored as
     text); a malformed one names no row and is left out."""
 

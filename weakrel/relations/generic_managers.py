@@ -13,12 +13,14 @@ from the core's related manager.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Manager, Model, QuerySet
 
 from weakrel import routing
+from weakrel.generics import _M
 from weakrel.keys import sorted_keys
 from weakrel.related import RelatedManagerDescriptor, WeakRelatedManager
 from weakrel.reverse import ReverseSide
@@ -59,13 +61,13 @@ def prefetch_targets(generic, instances: list[Model], querysets=None):
     return rows, rel_obj_attr, instance_attr
 
 
-class GenericHasManyManager(WeakRelatedManager):
+class GenericHasManyManager(WeakRelatedManager[_M]):
     """``article.comments``: the rows whose pair names this instance."""
 
     field: Any  # the GenericTarget of the instance's type
 
     @classmethod
-    def related_model(cls) -> type[Model]:
+    def related_model(cls) -> type[_M]:
         return cls.field.model
 
     def near_key(self, instance: Model) -> Any:
@@ -116,7 +118,7 @@ class GenericHasManyManager(WeakRelatedManager):
         label = None if key is None else self.field.label
         queryset.update(**{generic.type_attname: label, generic.id_attname: generic.stored(key)})
 
-    def add(self, *objs: Model, bulk: bool = True) -> None:
+    def add(self, *objs: _M, bulk: bool = True) -> None:
         """Point ``objs`` at this instance and save them."""
         self._check_key()
         self._check_objs(objs)
@@ -138,37 +140,37 @@ class GenericHasManyManager(WeakRelatedManager):
                 setattr(obj, generic.name, self.instance)
                 obj.save(using=db)
 
-    add.alters_data = True
+    add.alters_data = True  # type: ignore[attr-defined]
 
-    def create(self, **kwargs: Any) -> Model:
+    def create(self, **kwargs: Any) -> _M:
         return self._write("create", self._link(kwargs), kwargs)
 
-    create.alters_data = True
+    create.alters_data = True  # type: ignore[attr-defined]
 
-    def get_or_create(self, **kwargs: Any) -> tuple[Model, bool]:
+    def get_or_create(self, **kwargs: Any) -> tuple[_M, bool]:  # type: ignore[override]
         return self._write("get_or_create", self._link(kwargs), kwargs)
 
-    get_or_create.alters_data = True
+    get_or_create.alters_data = True  # type: ignore[attr-defined]
 
-    def update_or_create(self, **kwargs: Any) -> tuple[Model, bool]:
+    def update_or_create(self, **kwargs: Any) -> tuple[_M, bool]:  # type: ignore[override]
         return self._write("update_or_create", self._link(kwargs), kwargs)
 
-    update_or_create.alters_data = True
+    update_or_create.alters_data = True  # type: ignore[attr-defined]
 
-    def set(self, objs, *, bulk: bool = True, clear: bool = False) -> None:
+    def set(self, objs: Iterable[_M], *, bulk: bool = True, clear: bool = False) -> None:
         """Make ``objs`` point at this instance (with a nullable pair, only them)."""
         self._check_key()
         objs = tuple(objs)
         self._check_objs(objs)
         self.add(*objs, bulk=bulk)
 
-    set.alters_data = True
+    set.alters_data = True  # type: ignore[attr-defined]
 
 
-class NullableGenericHasManyManager(GenericHasManyManager):
+class NullableGenericHasManyManager(GenericHasManyManager[_M]):
     """``article.comments`` when the pair is nullable: rows can also be unlinked."""
 
-    def remove(self, *objs: Model, bulk: bool = True) -> None:
+    def remove(self, *objs: _M, bulk: bool = True) -> None:
         """Unlink ``objs`` from this instance (both columns become NULL)."""
         if not objs:
             return
@@ -178,20 +180,21 @@ class NullableGenericHasManyManager(GenericHasManyManager):
         mine = (self.field.label, generic.stored(self.key))
         for obj in objs:
             if (getattr(obj, generic.type_attname), getattr(obj, generic.id_attname)) != mine:
-                raise self.model.DoesNotExist(f"{obj!r} is not related to {self.instance!r}.")
+                missing = self.model.DoesNotExist  # type: ignore[attr-defined]  # per model
+                raise missing(f"{obj!r} is not related to {self.instance!r}.")
         self._clear(self.filter(pk__in=[obj.pk for obj in objs]), bulk)
         for obj in objs:
             setattr(obj, generic.name, None)
 
-    remove.alters_data = True
+    remove.alters_data = True  # type: ignore[attr-defined]
 
     def clear(self, *, bulk: bool = True) -> None:
         self._check_key()
         self._clear(self, bulk)
 
-    clear.alters_data = True
+    clear.alters_data = True  # type: ignore[attr-defined]
 
-    def _clear(self, queryset, bulk: bool) -> None:
+    def _clear(self, queryset: QuerySet[_M] | Manager[_M], bulk: bool) -> None:
         self._clear_prefetch_cache()
         db = self._db_for_write()
         queryset = queryset.using(db)
@@ -204,9 +207,9 @@ class NullableGenericHasManyManager(GenericHasManyManager):
                 setattr(obj, generic.name, None)
                 obj.save(update_fields=[generic.type_attname, generic.id_attname])
 
-    _clear.alters_data = True
+    _clear.alters_data = True  # type: ignore[attr-defined]
 
-    def set(self, objs, *, bulk: bool = True, clear: bool = False) -> None:
+    def set(self, objs: Iterable[_M], *, bulk: bool = True, clear: bool = False) -> None:
         self._check_key()
         objs = tuple(objs)
         self._check_objs(objs)
@@ -221,7 +224,7 @@ class NullableGenericHasManyManager(GenericHasManyManager):
             self.remove(*(old - set(objs)), bulk=bulk)
             self.add(*new, bulk=bulk)
 
-    set.alters_data = True
+    set.alters_data = True  # type: ignore[attr-defined]
 
 
 class GenericReverseDescriptor(RelatedManagerDescriptor):
@@ -232,7 +235,7 @@ class GenericReverseDescriptor(RelatedManagerDescriptor):
         self.field = rel.field
 
     @property
-    def manager_kind(self) -> type[GenericHasManyManager]:
+    def manager_kind(self) -> type[GenericHasManyManager[Any]]:
         if self.field.generic.null:
             return NullableGenericHasManyManager
         return GenericHasManyManager

@@ -24,7 +24,7 @@ relation the core knows, one per type. Through it
 from __future__ import annotations
 
 from functools import cached_property, partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core import exceptions
 from django.db import models
@@ -54,7 +54,7 @@ class GenericTargetKey(TargetKey):
 
     def dangling(self, key: Any, alias: str):
         error = super().dangling(key, alias)
-        generic = self.field.generic
+        generic = cast("GenericTarget", self.field).generic
         error.args = (
             f"{generic.model.__name__}.{generic.name}: no {self.model.__name__} with "
             f"{self.target_field.name}={key!r} in database {alias!r}.",
@@ -101,7 +101,8 @@ class GenericTarget(ManagerValuedField, WeakRelationField, models.Field):
             generic.related_query_name,
             collector_hook(generic.on_delete),
         )
-        super().__init__(editable=False, serialize=False, blank=True, null=False, rel=rel)
+        # A WeakRel, which Django reads as the ForeignObjectRel it stands for.
+        super().__init__(editable=False, serialize=False, blank=True, null=False, rel=rel)  # type: ignore[arg-type]
         self.is_relation = False
 
     @staticmethod

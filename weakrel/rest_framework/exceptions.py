@@ -23,6 +23,7 @@ from typing import Any
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import status
 from rest_framework.exceptions import APIException
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 __all__ = ["DeleteConflict", "conflict_from", "exception_handler"]
@@ -79,7 +80,7 @@ def _sorted(keys: list[Any]) -> list[Any]:
         return sorted(keys, key=str)
 
 
-def exception_handler(exc: BaseException, context: dict[str, Any]):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's exception handler, with refused deletes as 409 (set it as
     ``REST_FRAMEWORK["EXCEPTION_HANDLER"]``)."""
     return drf_exception_handler(conflict_from(exc) or exc, context)

@@ -10,7 +10,7 @@ allows duplicates.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from django.core import exceptions as django_exceptions
 from django.core.validators import ProhibitNullCharactersValidator
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from weakrel import routing
+from weakrel.base import WeakRelationField
 from weakrel.keys import TargetKey
 from weakrel.relations.foreign_key import WeakForeignKey
 from weakrel.relations.many_to_many import WeakManyToManyField
@@ -39,7 +40,10 @@ class WeakKeyField(serializers.Field):
     }
 
     def __init__(
-        self, model_field: models.Field, target_field: models.Field | None = None, **kwargs: Any
+        self,
+        model_field: WeakRelationField[Any, Any],
+        target_field: models.Field[Any, Any] | None = None,
+        **kwargs: Any,
     ) -> None:
         self.model_field = model_field
         self._target_field = target_field
@@ -136,7 +140,7 @@ class WeakKeyListField(serializers.ListField):
 
     def __init__(
         self,
-        model_field: models.Field,
+        model_field: WeakRelationField[Any, Any],
         *,
         child: WeakKeyField | None = None,
         allow_duplicates: bool | None = None,
@@ -163,9 +167,13 @@ class WeakKeyListField(serializers.ListField):
         unique = list(dict.fromkeys(keys))
         if len(unique) != len(keys) and not self.allow_duplicates:
             seen: set[Any] = set()
-            repeated = list(dict.fromkeys(k for k in keys if k in seen or seen.add(k)))
+            repeated: dict[Any, None] = {}  # in the order they repeat
+            for key in keys:
+                if key in seen:
+                    repeated[key] = None
+                seen.add(key)
             self.fail("duplicate", values=", ".join(repr(key) for key in repeated))
-        child: WeakKeyField = self.child
+        child = cast("WeakKeyField", self.child)
         if not unique or not child.enforce:
             return keys
         missing = child.target_key.missing(unique, child.target_alias)

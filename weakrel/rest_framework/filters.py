@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from functools import cache
+from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -22,7 +23,9 @@ from weakrel.relations.foreign_key import WeakForeignKey
 __all__ = ["WeakFilterBackend", "WeakFilterSet", "get_weak_model_field", "seeing_through"]
 
 
-def get_weak_model_field(model: type[models.Model], field_name: str) -> models.Field | None:
+def get_weak_model_field(
+    model: type[models.Model], field_name: str
+) -> models.Field[Any, Any] | models.ForeignObjectRel | None:
     """Like ``django_filters.utils.get_model_field``, seeing through weak relations."""
     opts = model._meta
     field = None
@@ -43,7 +46,7 @@ class WeakFilterSet(filters.FilterSet):
     """A ``FilterSet`` whose ``Meta.fields`` may cross weak relations."""
 
     @classmethod
-    def get_filters(cls):
+    def get_filters(cls) -> dict[str, Any]:
         if not cls._meta.model:
             return cls.declared_filters.copy()
         filters_ = OrderedDict()
@@ -73,7 +76,7 @@ class WeakFilterSet(filters.FilterSet):
         return filters_
 
     @classmethod
-    def filter_for_lookup(cls, field, lookup_type):
+    def filter_for_lookup(cls, field: Any, lookup_type: str) -> tuple[Any, dict[str, Any]]:
         # ``customer_id=3``: a weak key filters like the key it stores.
         if isinstance(field, WeakForeignKey):
             return super().filter_for_lookup(field.target_field, lookup_type)
@@ -86,7 +89,7 @@ class WeakFilterBackend(filters.DjangoFilterBackend):
     filterset_base = WeakFilterSet
 
 
-def seeing_through(backend: type) -> type:
+def seeing_through(backend: type[Any]) -> type[Any]:
     """``backend``, or, when it is a ``DjangoFilterBackend`` whose generated filtersets
     cannot follow weak relations, a subclass of it whose ``filterset_base`` can.
 
@@ -99,11 +102,11 @@ def seeing_through(backend: type) -> type:
         return backend
     if issubclass(backend.filterset_base, WeakFilterSet):
         return backend
-    return _seeing_through(backend)
+    return _seeing_through(backend)  # type: ignore[arg-type]  # a class is hashable
 
 
 @cache
-def _seeing_through(backend: type) -> type:
+def _seeing_through(backend: type[Any]) -> type[Any]:
     base = backend.filterset_base
     filterset = type(base.__name__, (WeakFilterSet, base), {"__module__": base.__module__})
     attrs = {"filterset_base": filterset, "__module__": backend.__module__}

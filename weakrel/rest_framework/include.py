@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db import models
 from django.db.models import Prefetch, QuerySet
@@ -41,7 +41,7 @@ class IncludeNode:
 
     name: str
     path: str
-    serializer_class: type
+    serializer_class: type[Any]
     children: IncludeTree = field(default_factory=lambda: IncludeTree())
     #: What the request asked of the rows (``P.limit``, ``P.ordering``, ``P.<filter>``):
     #: an ``include_scopes.PathScope``, or ``None``.
@@ -99,7 +99,7 @@ class Includes:
     problems: dict[str | None, IncludeProblem]
 
 
-def get_includes(serializer_class: type) -> dict[str, type]:
+def get_includes(serializer_class: type[Any]) -> dict[str, type]:
     """``Meta.includes`` of ``serializer_class`` with dotted paths imported.
 
     Resolved on first use, so two serializers may name each other. Only the entries
@@ -108,7 +108,7 @@ def get_includes(serializer_class: type) -> dict[str, type]:
     return resolve_includes(serializer_class).targets
 
 
-def resolve_includes(serializer_class: type) -> Includes:
+def resolve_includes(serializer_class: type[Any]) -> Includes:
     """``Meta.includes`` of ``serializer_class``, checked against its ``Meta.model``."""
     resolved = serializer_class.__dict__.get("_resolved_includes")
     if resolved is None:
@@ -127,7 +127,7 @@ def renders_includes(target: Any) -> bool:
     )
 
 
-def readable_field_names(serializer_class: type) -> list[str]:
+def readable_field_names(serializer_class: type[Any]) -> list[str]:
     """The fields ``serializer_class`` renders when nothing is included."""
     serializer = (
         serializer_class(include=IncludeTree())
@@ -149,7 +149,8 @@ def model_relations(model: type[models.Model]) -> dict[str, type[models.Model] |
             target = found.related_model
             relations[found.name] = None if isinstance(target, str) else target
         elif found.auto_created and not found.concrete and found.is_relation:
-            accessor = found.get_accessor_name()
+            # A reverse relation Django added.
+            accessor = cast("models.ForeignObjectRel", found).get_accessor_name()
             if accessor:
                 relations[accessor] = found.related_model
         elif found.is_relation:
@@ -157,25 +158,25 @@ def model_relations(model: type[models.Model]) -> dict[str, type[models.Model] |
     return relations
 
 
-def serializer_model(serializer_class: type) -> type[models.Model] | None:
+def serializer_model(serializer_class: type[Any]) -> type[models.Model] | None:
     """``Meta.model`` of ``serializer_class``, when it is a model class."""
     model = getattr(getattr(serializer_class, "Meta", None), "model", None)
     return model if isinstance(model, type) and issubclass(model, models.Model) else None
 
 
-def _resolve(serializer_class: type) -> Includes:
+def _resolve(serializer_class: type[Any]) -> Includes:
     meta = getattr(serializer_class, "Meta", None)
     declared = getattr(meta, "includes", None) or {}
     where = f"{serializer_class.__name__}.Meta.includes"
     if not isinstance(declared, Mapping):
-        problem = IncludeProblem(
+        not_a_dict = IncludeProblem(
             "weakrel.E901",
             None,
             f"{where} must be a dict of relation name to serializer, not "
             f"{type(declared).__name__}.",
             hint='For example includes = {"customer": CustomerSerializer}.',
         )
-        return Includes({}, {None: problem})
+        return Includes({}, {None: not_a_dict})
     model = serializer_model(serializer_class)
     relations = model_relations(model) if model is not None else None
     targets: dict[str, type] = {}
@@ -189,7 +190,13 @@ def _resolve(serializer_class: type) -> Includes:
     return Includes(targets, problems)
 
 
-def _resolve_one(where, name, target, model, relations) -> tuple[Any, IncludeProblem | None]:
+def _resolve_one(
+    where: str,
+    name: str,
+    target: Any,
+    model: type[models.Model] | None,
+    relations: dict[str, type[models.Model] | None] | None,
+) -> tuple[Any, IncludeProblem | None]:
     entry = f"{where}[{name!r}]"
     if isinstance(target, Mapping):  # {type: serializer}: a WeakGenericForeignKey
         target, problem = resolve_generic_include(model, name, target, where)
@@ -204,7 +211,7 @@ def _resolve_one(where, name, target, model, relations) -> tuple[Any, IncludePro
         shown = target.__qualname__ if isinstance(target, type) else repr(target)
         message = f"{entry} is {shown}, not an IncludeModelSerializer with a Meta.model."
         return None, IncludeProblem("weakrel.E902", name, message)
-    if relations is None:  # no Meta.model: DRF reports that itself
+    if relations is None or model is None:  # no Meta.model: DRF reports that itself
         return target, None
     if name not in relations:
         close = difflib.get_close_matches(str(name), relations, n=1)
@@ -215,7 +222,8 @@ def _resolve_one(where, name, target, model, relations) -> tuple[Any, IncludePro
         )
         message = f"{where} names {name!r}, which is not a relation of {model._meta.label}."
         return None, IncludeProblem("weakrel.E903", name, message, hint)
-    related, serialized = relations[name], serializer_model(target)
+    # Checked above: a serializer of a model.
+    related, serialized = relations[name], cast("type[models.Model]", serializer_model(target))
     if related is not None and (
         related._meta.concrete_model is not serialized._meta.concrete_model
     ):
@@ -229,18 +237,18 @@ def _resolve_one(where, name, target, model, relations) -> tuple[Any, IncludePro
     return target, None
 
 
-def _allowed(serializer_class: type) -> str:
+def _allowed(serializer_class: type[Any]) -> str:
     names = list(get_includes(serializer_class))
     return ", ".join(names) if names else "(none)"
 
 
-def _model_name(serializer_class: type) -> str:
+def _model_name(serializer_class: type[Any]) -> str:
     meta = getattr(serializer_class, "Meta", None)
     model = getattr(meta, "model", None)
     return model.__name__ if model is not None else serializer_class.__name__
 
 
-def parse_include(values: str | Iterable[str], serializer_class: type) -> IncludeTree:
+def parse_include(values: str | Iterable[str], serializer_class: type[Any]) -> IncludeTree:
     """Turn the raw ``include`` value(s) into a validated :data:`IncludeTree`.
 
     Raises DRF's ``ValidationError({"include": [...]})`` (a 400) naming every bad
@@ -283,7 +291,7 @@ def parse_include(values: str | Iterable[str], serializer_class: type) -> Includ
 
 
 def _add_path(
-    tree: IncludeTree, path: str, value: str, serializer_class: type, max_depth: int
+    tree: IncludeTree, path: str, value: str, serializer_class: type[Any], max_depth: int
 ) -> str | None:
     if not path:
         return f"Empty relation name in {value!r}; allowed: {_allowed(serializer_class)}."
@@ -319,12 +327,12 @@ def _add_path(
     return None
 
 
-def all_include_paths(serializer_class: type, max_depth: int | None = None) -> list[str]:
+def all_include_paths(serializer_class: type[Any], max_depth: int | None = None) -> list[str]:
     """Every path ``?include=`` accepts for ``serializer_class`` (for the schema)."""
     max_depth = weakrel_settings.MAX_INCLUDE_DEPTH if max_depth is None else max_depth
     paths: list[str] = []
 
-    def walk(current: type, prefix: str, depth: int) -> None:
+    def walk(current: type[Any], prefix: str, depth: int) -> None:
         if depth >= max_depth:
             return
         for name, target in get_includes(current).items():

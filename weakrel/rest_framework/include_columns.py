@@ -10,7 +10,10 @@ would cost more than it saves.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.db import models
+from django.db.models import ForeignObjectRel
 
 from weakrel.base import WeakRelationField
 from weakrel.relations.many_to_many import ReverseWeakManyToMany, WeakManyToManyField
@@ -33,12 +36,13 @@ def link_columns(model: type[models.Model], name: str) -> Link | None:
                 return _weak_link(found, reverse=False, side=found)
         elif hasattr(found, "fk_field") and hasattr(found, "ct_field"):  # GenericForeignKey
             if found.name == name:
-                fk = model._meta.get_field(found.fk_field).attname
-                ct = model._meta.get_field(found.ct_field).attname
-                return {fk, ct}, set()
+                fk = cast("models.Field[Any, Any]", model._meta.get_field(found.fk_field))
+                ct = cast("models.Field[Any, Any]", model._meta.get_field(found.ct_field))
+                return {fk.attname, ct.attname}, set()
         elif found.is_relation and found.auto_created and not found.concrete:
-            if found.get_accessor_name() == name:
-                return _django_link(found.field, reverse=True)
+            rel = cast("ForeignObjectRel", found)  # a reverse relation Django added
+            if rel.get_accessor_name() == name:
+                return _django_link(rel.field, reverse=True)
         elif found.is_relation and found.name == name:
             return _django_link(found, reverse=False)
     return None

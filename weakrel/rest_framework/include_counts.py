@@ -12,10 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
 from django.db import models
-from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import (
+    Count,
+    ForeignObjectRel,
+    Prefetch,
+    QuerySet,
+    prefetch_related_objects,
+)
 
 from weakrel.relations.foreign_key import WeakForeignKey
 from weakrel.reverse import ReverseSide
@@ -39,8 +45,9 @@ def _grouping(model: type[models.Model], name: str) -> tuple[str, Callable] | No
             if field.accessor_name == name and type(field) is WeakForeignKey:
                 return field.attname, attrgetter(field.target_field.attname)
         elif found.is_relation and found.auto_created and not found.concrete:
-            if found.one_to_many and found.get_accessor_name() == name:
-                field = found.field
+            rel = cast("ForeignObjectRel", found)  # a reverse relation Django added
+            if rel.one_to_many and rel.get_accessor_name() == name:
+                field = rel.field
                 return field.attname, attrgetter(field.target_field.attname)
     return None
 

@@ -10,7 +10,7 @@ problem is a 400 naming the parameter and what it allows; nothing here queries.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.http import QueryDict
 from rest_framework.exceptions import ValidationError
@@ -40,7 +40,7 @@ class IncludeParams:
 
 
 def parse_include_params(
-    query_params: Mapping[str, Any], serializer_class: type, names: type = IncludeParams
+    query_params: Mapping[str, Any], serializer_class: type[Any], names: type[Any] = IncludeParams
 ) -> IncludeTree:
     """The validated tree of ``query_params``; raises a 400 naming each problem."""
     if not isinstance(query_params, QueryDict):
@@ -70,7 +70,7 @@ def _split(values: list[str]) -> list[str]:
     return [item.strip() for value in values if value.strip() for item in value.split(",")]
 
 
-def _walk(tree: IncludeTree, serializer_class: type, names: list[str]):
+def _walk(tree: IncludeTree, serializer_class: type[Any], names: list[str]):
     """The level, serializer and node at the end of ``names`` (all included), or the
     first name that is not included."""
     level, current, node = tree, serializer_class, None
@@ -82,14 +82,14 @@ def _walk(tree: IncludeTree, serializer_class: type, names: list[str]):
     return level, current, node
 
 
-def _not_included(name: str, current: type) -> str:
+def _not_included(name: str, current: type[Any]) -> str:
     if name in get_includes(current):
         return f"{name!r} is not included; add include={name} to ask for it."
     allowed = ", ".join(get_includes(current)) or "(none)"
     return f"{name!r} is not a relation of {_label(current)}; allowed: {allowed}."
 
 
-def _label(serializer_class: type) -> str:
+def _label(serializer_class: type[Any]) -> str:
     model = serializer_class.Meta.model  # None: a polymorphic target (generic.py)
     return serializer_class.__name__ if model is None else model.__name__
 
@@ -205,8 +205,10 @@ def _bind(path: str, scope: Scope, filters: dict[str, list[str]], errors):
     data = QueryDict(mutable=True)
     for name, values in filters.items():
         data.setlist(name, values)
-    model = scope.filterset_class._meta.model
-    filterset = scope.filterset_class(data=data, queryset=model._default_manager.none())
+    # Bound only for the scopes that declare a filterset_class.
+    filterset_class = cast("type[Any]", scope.filterset_class)
+    model = filterset_class._meta.model
+    filterset = filterset_class(data=data, queryset=model._default_manager.none())
     if not filterset.is_valid():
         for name, messages in filterset.errors.items():
             errors[f"{path}.{name}"] = [str(message) for message in messages]
@@ -262,7 +264,7 @@ def _prune(level: IncludeTree) -> None:
             _prune(level[name].children)
 
 
-def _set_columns(serializer_class: type, level: IncludeTree, link: set[str] | None) -> None:
+def _set_columns(serializer_class: type[Any], level: IncludeTree, link: set[str] | None) -> None:
     """Work out ``only()`` for every level whose fields were narrowed (``link``: the
     columns its parent relation reads, ``None`` when they cannot be told)."""
     model = serializer_class.Meta.model

@@ -37,7 +37,7 @@ SCOPE_OPTIONS = ("filterset_class", "ordering_fields", "max_limit", "count")
 class Scope:
     """The declared scope of one included relation."""
 
-    filterset_class: type | None = None
+    filterset_class: type[Any] | None = None
     ordering_fields: tuple[str, ...] = ()
     max_limit: int | None = None
     count: bool = False
@@ -71,13 +71,13 @@ class Scopes:
     problems: list[ScopeProblem]
 
 
-def get_scopes(serializer_class: type) -> dict[str, Scope]:
+def get_scopes(serializer_class: type[Any]) -> dict[str, Scope]:
     """Relation name -> :class:`Scope` for ``serializer_class`` (every declared
     include has one; an undeclared scope allows ``limit`` alone)."""
     return resolve_scopes(serializer_class).scopes
 
 
-def resolve_scopes(serializer_class: type) -> Scopes:
+def resolve_scopes(serializer_class: type[Any]) -> Scopes:
     resolved = serializer_class.__dict__.get("_resolved_scopes")
     if resolved is None:
         resolved = _resolve(serializer_class)
@@ -85,7 +85,7 @@ def resolve_scopes(serializer_class: type) -> Scopes:
     return resolved
 
 
-def _resolve(serializer_class: type) -> Scopes:
+def _resolve(serializer_class: type[Any]) -> Scopes:
     includes = get_includes(serializer_class)
     declared = getattr(getattr(serializer_class, "Meta", None), "include_scopes", None) or {}
     where = f"{serializer_class.__name__}.Meta.include_scopes"
@@ -183,7 +183,8 @@ def _check_filterset(entry: str, filterset_class: Any, model) -> str | None:
         return f"{entry}['filterset_class'] needs django-filter installed."
     if not (isinstance(filterset_class, type) and issubclass(filterset_class, BaseFilterSet)):
         return f"{entry}['filterset_class'] is {filterset_class!r}, not a django-filter FilterSet."
-    declared = filterset_class._meta.model
+    # django-filter is untyped: the narrowing above leaves a bare type.
+    declared = filterset_class._meta.model  # type: ignore[attr-defined]
     if declared is not None and declared._meta.concrete_model is not model._meta.concrete_model:
         return (
             f"{entry}['filterset_class'] is {filterset_class.__name__}, a FilterSet of "

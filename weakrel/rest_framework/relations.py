@@ -9,8 +9,9 @@ row. :class:`RelationRouter` registers such a view under its parent's URL.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -25,12 +26,25 @@ from weakrel import routing
 from weakrel.relations.foreign_key import WeakForeignKey
 from weakrel.rest_framework.exceptions import conflict_from
 
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.viewsets import ModelViewSet
+
+    # What the mixin is put before: a type checker sees the viewset's API through it.
+    _ViewSetBase = ModelViewSet[Any]
+else:
+    _ViewSetBase = object
+
 __all__ = ["RelationRouter", "RelationViewSetMixin"]
 
 
 def _key_or_404(model: type[models.Model], value: str, field_name: str = "pk") -> Any:
     """``value`` converted for ``model.<field_name>``; a malformed key names no row."""
-    field = model._meta.pk if field_name == "pk" else model._meta.get_field(field_name)
+    # A column of the model, never a reverse relation: URLs name rows by their keys.
+    field = cast(
+        "models.Field[Any, Any]",
+        model._meta.pk if field_name == "pk" else model._meta.get_field(field_name),
+    )
     try:
         key = field.to_python(value)
         field.run_validators(key)
@@ -41,7 +55,7 @@ def _key_or_404(model: type[models.Model], value: str, field_name: str = "pk") -
     return key
 
 
-class RelationViewSetMixin:
+class RelationViewSetMixin(_ViewSetBase):
     """Scope a viewset to ``<parent>.<relation>``.
 
     Set ``parent_queryset`` (the parents the caller may reach) and ``relation`` (the
@@ -56,11 +70,11 @@ class RelationViewSetMixin:
     #: Values for the through model's other fields when a many-to-many link is written.
     through_defaults: dict[str, Any] | None = None
 
-    def initial(self, request, *args: Any, **kwargs: Any) -> None:
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         self.get_parent()  # 404 before anything else when the parent does not exist
 
-    def handle_exception(self, exc):
+    def handle_exception(self, exc: Exception) -> Response:
         """``ProtectedError``/``RestrictedError``: a 409 naming the relation, not a 500."""
         return super().handle_exception(conflict_from(exc) or exc)
 
@@ -79,7 +93,7 @@ class RelationViewSetMixin:
             self._parent = get_object_or_404(queryset, pk=_key_or_404(queryset.model, value))
         return self._parent
 
-    def get_related_manager(self):
+    def get_related_manager(self) -> Any:
         return getattr(self.get_parent(), self.relation)
 
     def get_through_defaults(self) -> dict[str, Any]:
@@ -104,7 +118,7 @@ class RelationViewSetMixin:
         # ``queryset`` first: its prefetches and ordering survive the combination.
         return queryset & self.get_related_manager().all()
 
-    def get_serializer(self, *args: Any, **kwargs: Any):
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
         serializer = super().get_serializer(*args, **kwargs)
         key_field = self.relation_key_field
         fields = getattr(serializer, "fields", None)
@@ -113,7 +127,7 @@ class RelationViewSetMixin:
             fields[key_field.attname].read_only = True
         return serializer
 
-    def perform_create(self, serializer) -> None:
+    def perform_create(self, serializer: Any) -> None:
         key_field = self.relation_key_field
         parent = self.get_parent()
         if key_field is not None:
@@ -182,7 +196,7 @@ class RelationViewSetMixin:
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(serializer.data, status=code)
 
-    def destroy(self, request, *args: Any, **kwargs: Any) -> Response:
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """``DELETE <parent>/<relation>/<pk>/``: a dependent row is deleted; a row
         linked many-to-many is only unlinked."""
         if self.relation_key_field is not None:
@@ -218,7 +232,7 @@ class RelationRouter(DefaultRouter):
         for route in DefaultRouter.routes
     ]
 
-    def get_lookup_regex(self, viewset, lookup_prefix=""):
+    def get_lookup_regex(self, viewset: Any, lookup_prefix: str = "") -> str:
         """Any key up to the slash (DRF's stops at a dot), unless the view sets
         ``lookup_value_regex``: a key that cannot be one is the view's 404, a JSON
         body, not the URL resolver's page. ``.json`` suffixes still work."""
@@ -226,7 +240,7 @@ class RelationRouter(DefaultRouter):
             viewset = type(viewset.__name__, (viewset,), {"lookup_value_regex": "[^/]+"})
         return super().get_lookup_regex(viewset, lookup_prefix)
 
-    def get_method_map(self, viewset, method_map):
+    def get_method_map(self, viewset: Any, method_map: Mapping[str, str]) -> dict[str, str]:
         """DRF's, without ``link`` where the relation is one-to-many: its rows are
         created under the parent, never linked (a ``POST`` there is not routed)."""
         mapping = super().get_method_map(viewset, method_map)
@@ -238,7 +252,7 @@ class RelationRouter(DefaultRouter):
         self,
         parent_prefix: str,
         relation: str,
-        viewset: type,
+        viewset: type[Any],
         basename: str | None = None,
         parent_lookup_kwarg: str | None = None,
     ) -> None:
@@ -251,7 +265,7 @@ class RelationRouter(DefaultRouter):
         self.register(prefix, viewset, basename=basename)
 
 
-def _links_by_key(viewset: type) -> bool:
+def _links_by_key(viewset: type[Any]) -> bool:
     """Whether ``viewset`` serves a relation whose rows hold the parent's key."""
     try:
         return viewset().relation_key_field is not None

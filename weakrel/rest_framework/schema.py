@@ -18,6 +18,7 @@ body. This module imports drf-spectacular; nothing else in weakrel does.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, Literal, cast
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
@@ -37,6 +38,9 @@ from weakrel.rest_framework.include_scopes import get_scopes
 from weakrel.rest_framework.relations import RelationViewSetMixin
 from weakrel.rest_framework.serializers import is_to_many
 from weakrel.rest_framework.viewsets import IncludeViewSetMixin, seeing_through
+
+# drf-spectacular's directions.
+Direction = Literal["request", "response"]
 
 __all__ = ["IncludeAutoSchema", "WeakKeyFieldExtension", "include_parameter", "scope_parameters"]
 
@@ -67,11 +71,11 @@ def include_parameter(view: IncludeViewSetMixin) -> OpenApiParameter | None:
     )
 
 
-def _paths(serializer_class: type) -> Iterator[tuple[str, type, str, type]]:
+def _paths(serializer_class: type[Any]) -> Iterator[tuple[str, type[Any], str, type[Any]]]:
     """(path, serializer that includes it, relation name, its serializer) for every
     path ``include`` accepts."""
 
-    def walk(current: type, prefix: str, depth: int):
+    def walk(current: type[Any], prefix: str, depth: int):
         if depth >= weakrel_settings.MAX_INCLUDE_DEPTH:
             return
         for name, target in get_includes(current).items():
@@ -135,14 +139,14 @@ class IncludeAutoSchema(AutoSchema):
     """``AutoSchema`` with the parameters and answers of include and relation views,
     filtering its parameters through the backends the view filters with."""
 
-    def get_filter_backends(self):
+    def get_filter_backends(self) -> list[Any]:
         backends = super().get_filter_backends()
         if isinstance(self.view, IncludeViewSetMixin):
             # As the view filters: the stock DjangoFilterBackend follows weak relations.
             return [seeing_through(backend) for backend in backends]
         return backends
 
-    def get_override_parameters(self):
+    def get_override_parameters(self) -> list[Any]:
         parameters = list(super().get_override_parameters())
         if isinstance(self.view, IncludeViewSetMixin):
             parameter = include_parameter(self.view)
@@ -155,7 +159,7 @@ class IncludeAutoSchema(AutoSchema):
         return parameters
 
     def _parent_parameter(self) -> OpenApiParameter:
-        view = self.view
+        view = cast("RelationViewSetMixin", self.view)  # asked for those views only
         model = view.get_parent_queryset().model
         kind = (
             OpenApiTypes.INT
@@ -167,7 +171,7 @@ class IncludeAutoSchema(AutoSchema):
     def _is_link(self) -> bool:
         return getattr(self.view, "action", None) == "link"
 
-    def get_request_serializer(self):
+    def get_request_serializer(self) -> Any:
         if self._is_link():
             return None  # a link names its row in the URL: no body
         return super().get_request_serializer()
@@ -178,7 +182,7 @@ class IncludeAutoSchema(AutoSchema):
             return operation_id.removesuffix("_create") + "_link"
         return operation_id
 
-    def get_serializer_name(self, serializer, direction) -> str:
+    def get_serializer_name(self, serializer: Any, direction: Direction) -> str:
         name = super().get_serializer_name(serializer, direction)
         view = self.view
         if (
@@ -225,7 +229,7 @@ class WeakKeyFieldExtension(OpenApiSerializerFieldExtension):
     target_class = "weakrel.rest_framework.fields.WeakKeyField"
     match_subclasses = True
 
-    def map_serializer_field(self, auto_schema, direction):
+    def map_serializer_field(self, auto_schema: Any, direction: Direction) -> dict[str, Any]:
         schema = auto_schema._map_model_field(self.target.target_field, direction)
         # The target's own key may be read-only (an AutoField); a key naming it is not.
         schema.pop("readOnly", None)

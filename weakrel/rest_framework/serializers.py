@@ -11,8 +11,9 @@ the request includes it, and it is rendered from what was prefetched into
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, models, transaction
@@ -67,17 +68,18 @@ class IncludeListSerializer(serializers.ListSerializer):
     """Prefetches the included relations of the whole list at once when the caller
     has not (a serializer used outside :class:`IncludeViewSetMixin`)."""
 
-    def to_representation(self, data):
+    def to_representation(self, data: Any) -> list[Any]:
         items = data.all() if isinstance(data, models.manager.BaseManager) else data
         items = list(items)
+        child = cast("IncludeModelSerializer", self.child)  # the list of one
         if self.context.get(_PREPARED):  # nested: the outermost serializer read it all
-            return [self.child.to_representation(item) for item in items]
-        tree = self.child.include_tree
+            return [child.to_representation(item) for item in items]
+        tree = child.include_tree
         if tree and items and not all(is_prefetched(item, tree) for item in items):
-            prefetch_related_objects(items, *build_prefetches(tree, self.child.include_hook))
-        prefetch_link_keys(self.child, items)
+            prefetch_related_objects(items, *build_prefetches(tree, child.include_hook))
+        prefetch_link_keys(child, items)
         with _prepared(self.context):
-            return [self.child.to_representation(item) for item in items]
+            return [child.to_representation(item) for item in items]
 
 
 #: Context key set while the outermost serializer renders rows it has prepared.
@@ -85,7 +87,7 @@ _PREPARED = "weakrel_prepared"
 
 
 @contextmanager
-def _prepared(context: dict):
+def _prepared(context: Any) -> Iterator[None]:
     """Within: every row beneath has its includes, link keys and counts read."""
     context[_PREPARED] = True
     try:
@@ -102,7 +104,7 @@ class IncludeModelSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
 
     @classmethod
-    def many_init(cls, *args: Any, **kwargs: Any):
+    def many_init(cls, *args: Any, **kwargs: Any) -> serializers.BaseSerializer[Any]:
         meta = getattr(cls, "Meta", None)
         if not hasattr(meta, "list_serializer_class"):
             include = kwargs.pop("include", None)
@@ -124,7 +126,7 @@ class IncludeModelSerializer(serializers.ModelSerializer):
         return IncludeTree() if tree is None else tree
 
     @property
-    def include_hook(self):
+    def include_hook(self) -> Any:
         return self.context.get("include_queryset")
 
     # -- fields -------------------------------------------------------------------
@@ -163,7 +165,9 @@ class IncludeModelSerializer(serializers.ModelSerializer):
             ]
         return readable
 
-    def build_field(self, field_name, info, model_class, nested_depth):
+    def build_field(
+        self, field_name: str, info: Any, model_class: type[models.Model], nested_depth: int
+    ) -> tuple[type[Any], dict[str, Any]]:
         keys = weak_key_fields(model_class)
         if field_name in keys:
             return keys[field_name]
@@ -201,7 +205,9 @@ class IncludeModelSerializer(serializers.ModelSerializer):
         except DanglingReferenceError as exc:
             # The target went away between validation and save: still the client's error.
             name = getattr(exc.field, "attname", None)
-            key = name if name in self.fields else api_settings.NON_FIELD_ERRORS_KEY
+            key = str(api_settings.NON_FIELD_ERRORS_KEY)
+            if isinstance(name, str) and name in self.fields:
+                key = name
             raise serializers.ValidationError({key: [str(exc)]}) from exc
         except IntegrityError as exc:
             # Another request wrote the same unique value since validation: validated
@@ -230,20 +236,20 @@ class IncludeModelSerializer(serializers.ModelSerializer):
                 instance.__dict__.pop(field.cache_attr, None)
         return instance
 
-    def save(self, **kwargs: Any):
+    def save(self, **kwargs: Any) -> models.Model:
         """Save, then forget what was prefetched for the instance before the write:
         the response is rendered from rows read again, with the request's includes."""
         instance = super().save(**kwargs)
         forget_prefetched(instance)
         return instance
 
-    def create(self, validated_data):
+    def create(self, validated_data: dict[str, Any]) -> models.Model:
         links = self._pop_links(validated_data)
         return self._save_with_links(
             lambda: super(IncludeModelSerializer, self).create(validated_data), links
         )
 
-    def update(self, instance, validated_data):
+    def update(self, instance: models.Model, validated_data: dict[str, Any]) -> models.Model:
         links = self._pop_links(validated_data)
         return self._save_with_links(
             lambda: super(IncludeModelSerializer, self).update(instance, validated_data), links
@@ -251,7 +257,7 @@ class IncludeModelSerializer(serializers.ModelSerializer):
 
     # -- output -------------------------------------------------------------------
 
-    def to_representation(self, instance):
+    def to_representation(self, instance: models.Model) -> dict[str, Any]:
         if self.context.get(_PREPARED):
             return super().to_representation(instance)
         tree = self.include_tree
@@ -262,14 +268,14 @@ class IncludeModelSerializer(serializers.ModelSerializer):
             return super().to_representation(instance)
 
 
-def weak_key_fields(model_class: type[models.Model]) -> dict[str, tuple[type, dict[str, Any]]]:
+def weak_key_fields(model_class: type[models.Model]) -> dict[str, tuple[type[Any], dict[str, Any]]]:
     """Serializer field name -> (field class, kwargs) for every weak key of the model.
 
     ``customer_id`` for a ``WeakForeignKey``, ``tags_ids`` (the column) for a
     ``WeakReferencesMany`` and ``<relation>_ids`` for either side of a
     ``WeakManyToManyField`` (``patients_ids``, ``physicians_ids``).
     """
-    keys: dict[str, tuple[type, dict[str, Any]]] = {}
+    keys: dict[str, tuple[type[Any], dict[str, Any]]] = {}
     for field in model_class._meta.concrete_fields:
         if not isinstance(field, WeakForeignKey):
             continue
@@ -282,14 +288,14 @@ def weak_key_fields(model_class: type[models.Model]) -> dict[str, tuple[type, di
             queryset = model_class._default_manager.all()
             kwargs["validators"] = [UniqueValidator(queryset=queryset, message=message)]
         keys[field.attname] = (WeakKeyField, kwargs)
-    for field in model_class._meta.get_fields():
-        if isinstance(field, WeakReferencesMany):
-            keys[field.attname] = (WeakKeyListField, {"model_field": field})
-        elif isinstance(field, WeakManyToManyField) and field.model is model_class:
-            keys[f"{field.name}_ids"] = (WeakLinkListField, {"model_field": field})
-        elif isinstance(field, ReverseWeakManyToMany) and not field.field.remote_field.hidden:
-            kwargs = {"model_field": field.field, "reverse": True}
-            keys[f"{field.field.accessor_name}_ids"] = (WeakLinkListField, kwargs)
+    for found in model_class._meta.get_fields():
+        if isinstance(found, WeakReferencesMany):
+            keys[found.attname] = (WeakKeyListField, {"model_field": found})
+        elif isinstance(found, WeakManyToManyField) and found.model is model_class:
+            keys[f"{found.name}_ids"] = (WeakLinkListField, {"model_field": found})
+        elif isinstance(found, ReverseWeakManyToMany) and not found.field.remote_field.hidden:
+            kwargs = {"model_field": found.field, "reverse": True}
+            keys[f"{found.field.accessor_name}_ids"] = (WeakLinkListField, kwargs)
     return keys
 
 
@@ -298,7 +304,7 @@ def forget_prefetched(instance: models.Model) -> None:
     for attr in [a for a in vars(instance) if a.startswith(INCLUDE_ATTR_PREFIX)]:
         delattr(instance, attr)
     if getattr(instance, "_prefetched_objects_cache", None):
-        instance._prefetched_objects_cache = {}
+        instance._prefetched_objects_cache = {}  # type: ignore[attr-defined]  # as getattr saw
     instance._state.fields_cache.clear()
 
 
@@ -313,7 +319,8 @@ def prefetch_counts(serializer: IncludeModelSerializer, items: list[models.Model
     for name, scope in counts.items():
         missing = [item for item in items if not hasattr(item, count_attr(name))]
         if missing:
-            related = serializer_model(includes[name])
+            # resolve_includes() keeps only serializers of a model.
+            related = cast("type[models.Model]", serializer_model(includes[name]))
             queryset = scope.filter(hook(scope.path, related._default_manager.all()))
             set_counts(model, name, missing, queryset)
 

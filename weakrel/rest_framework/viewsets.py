@@ -9,7 +9,7 @@ lets django-filter's stock ``DjangoFilterBackend`` follow weak relations
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, QuerySet
 from rest_framework.permissions import SAFE_METHODS
@@ -18,10 +18,20 @@ from weakrel.rest_framework.exceptions import conflict_from
 from weakrel.rest_framework.include import IncludeTree, build_prefetches
 from weakrel.rest_framework.include_params import parse_include_params
 
+if TYPE_CHECKING:
+    from rest_framework.generics import GenericAPIView
+    from rest_framework.request import Request
+    from rest_framework.response import Response
+
+    # What the mixin is put before: a type checker sees the view's API through it.
+    _ViewBase = GenericAPIView[Any]
+else:
+    _ViewBase = object
+
 __all__ = ["IncludeViewSetMixin"]
 
 
-class IncludeViewSetMixin:
+class IncludeViewSetMixin(_ViewBase):
     """Put before the viewset class: ``class V(IncludeViewSetMixin, ModelViewSet)``."""
 
     #: Query parameter that names the relations to embed.
@@ -34,18 +44,18 @@ class IncludeViewSetMixin:
 
     include_tree: IncludeTree | None = None
 
-    def initial(self, request, *args: Any, **kwargs: Any) -> None:
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         self.include_tree = self.parse_include(request)
 
-    def parse_include(self, request) -> IncludeTree:
+    def parse_include(self, request: Request) -> IncludeTree:
         """``include``, the scopes of its paths, ``count``, ``fields`` and ``omit``,
         validated (a 400 names what is wrong) before any query."""
         return parse_include_params(
             request.query_params, self.get_serializer_class(), names=self.include_params()
         )
 
-    def include_params(self):
+    def include_params(self) -> type[Any]:
         """The names of the parameters read (see ``include_params.IncludeParams``)."""
         return type(
             "Params",
@@ -58,17 +68,17 @@ class IncludeViewSetMixin:
             },
         )
 
-    def handle_exception(self, exc):
+    def handle_exception(self, exc: Exception) -> Response:
         """``ProtectedError``/``RestrictedError``: a 409 naming the relation, not a 500."""
         return super().handle_exception(conflict_from(exc) or exc)
 
     def get_include_tree(self) -> IncludeTree:
         if self.include_tree is None:
             # Called outside a request cycle (schema generation, browsable API forms).
-            self.include_tree = {}
+            self.include_tree = IncludeTree()
         return self.include_tree
 
-    def get_include_queryset(self, path: str, queryset: QuerySet) -> QuerySet:
+    def get_include_queryset(self, path: str, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """The rows that may be embedded at ``path`` (``"lines.product"``).
 
         Override to scope included rows the way ``get_queryset`` scopes the view's own:
@@ -79,7 +89,7 @@ class IncludeViewSetMixin:
     def get_include_prefetches(self) -> list[Prefetch]:
         return build_prefetches(self.get_include_tree(), self.get_include_queryset)
 
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """``GenericAPIView.filter_queryset()``, with django-filter's stock backend
         made to follow weak relations (``filterset_fields = ["customer__name"]``)."""
         self.filter_backends = [seeing_through(backend) for backend in self.filter_backends]
@@ -89,7 +99,7 @@ class IncludeViewSetMixin:
             queryset = queryset.only(*columns)  # ?fields=: what is rendered and the links
         return queryset
 
-    def get_queryset(self) -> QuerySet:
+    def get_queryset(self) -> QuerySet[Any]:
         queryset = super().get_queryset()
         request = getattr(self, "request", None)
         if request is not None and request.method not in SAFE_METHODS:
@@ -102,13 +112,13 @@ class IncludeViewSetMixin:
         return queryset
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         context["include"] = self.get_include_tree()
         context["include_queryset"] = self.get_include_queryset
         return context
 
 
-def seeing_through(backend: type) -> type:
+def seeing_through(backend: type[Any]) -> type[Any]:
     """``backend``, made to follow weak relations if it is django-filter's
     (``filters.seeing_through()``)."""
     try:

@@ -37,7 +37,9 @@ if TYPE_CHECKING:
     from django.db.models import ForeignObjectRel, Model, QuerySet
 
 
-def CASCADE_LATER(collector, field, sub_objs, using):  # noqa: N802 - named like CASCADE
+def CASCADE_LATER(  # noqa: N802 - named like CASCADE
+    collector: Any, field: Any, sub_objs: Any, using: str
+) -> None:
     """on_delete for a weak key: delete the dependents in a background task.
 
     A marker: ``WeakForeignKey.collect_dependents`` reports the dependents with the

@@ -46,7 +46,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 
-def PULL(collector, field, sub_objs, using):  # noqa: N802 - named like Django's CASCADE
+def PULL(  # noqa: N802 - named like Django's CASCADE
+    collector: Any, field: Any, sub_objs: Any, using: str
+) -> None:
     """on_delete for ReferencesMany: remove the deleted key from every list holding it.
 
     A marker: ``WeakReferencesMany.collect_dependents`` does the work, scheduling the

@@ -1,5 +1,7 @@
 """Errors weakrel raises where Django's own would not fit."""
 
+from typing import Any
+
 from django.db import IntegrityError, OperationalError
 
 
@@ -10,7 +12,15 @@ class DanglingReferenceError(IntegrityError):
     broken foreign key constraint handles a broken weak reference the same way.
     """
 
-    def __init__(self, message: str, *, model=None, field=None, value=None, database=None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: Any = None,
+        field: Any = None,
+        value: Any = None,
+        database: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.model = model
         self.field = field
@@ -26,6 +36,6 @@ class RelatedDatabaseError(OperationalError):
     :class:`django.db.OperationalError`, so existing handlers still catch it.
     """
 
-    def __init__(self, message: str, *, alias: str | None = None):
+    def __init__(self, message: str, *, alias: str | None = None) -> None:
         super().__init__(message)
         self.alias = alias

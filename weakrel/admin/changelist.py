@@ -180,7 +180,15 @@ class WeakRelatedFieldListFilter(RelatedFieldListFilter):
     """Filter on a weak key (``customer``, ``customer__region``): one choice per target,
     read from the target's database; the filter is on the key column."""
 
-    def __init__(self, field, request, params, model, model_admin, field_path):
+    def __init__(
+        self,
+        field: Any,
+        request: Any,
+        params: dict[str, Any],
+        model: type[Model],
+        model_admin: Any,
+        field_path: str,
+    ) -> None:
         prefix = field_path[: -len(field.name)]
         self.lookup_kwarg = f"{prefix}{field.attname}__exact"
         self.lookup_kwarg_isnull = f"{field_path}__isnull"
@@ -191,7 +199,7 @@ class WeakRelatedFieldListFilter(RelatedFieldListFilter):
         self.lookup_title = self.title = field.verbose_name
         self.empty_value_display = model_admin.get_empty_value_display()
 
-    def field_choices(self, field, request, model_admin):
+    def field_choices(self, field: Any, request: Any, model_admin: Any) -> Any:
         target = field.related_model
         queryset = target._default_manager.using(routing.db_for_read(target))
         queryset = queryset.complex_filter(field.get_limit_choices_to())
@@ -205,16 +213,25 @@ class WeakAllValuesFieldListFilter(AllValuesFieldListFilter):
     """Filter on a column beyond a weak key (``customer__country``): its distinct values,
     read from the far model's database."""
 
-    def __init__(self, field, request, params, model, model_admin, field_path):
+    def __init__(
+        self,
+        field: Any,
+        request: Any,
+        params: dict[str, Any],
+        model: type[Model],
+        model_admin: Any,
+        field_path: str,
+    ) -> None:
         self.lookup_kwarg = field_path
         self.lookup_kwarg_isnull = f"{field_path}__isnull"
         self.lookup_val = params.get(self.lookup_kwarg)
         self.lookup_val_isnull = get_last_value_from_parameters(params, self.lookup_kwarg_isnull)
         self.empty_value_display = model_admin.get_empty_value_display()
         far = field.model
-        queryset = far._default_manager.using(routing.db_for_read(far))
-        self.lookup_choices = list(
-            queryset.distinct().order_by(field.name).values_list(field.name, flat=True)
+        values = far._default_manager.using(routing.db_for_read(far))
+        # Read once, into a list (Django keeps the queryset there).
+        self.lookup_choices = list(  # type: ignore[assignment]
+            values.distinct().order_by(field.name).values_list(field.name, flat=True)
         )
         FieldListFilter.__init__(self, field, request, params, model, model_admin, field_path)
 
@@ -238,7 +255,7 @@ class WeakChangeList(ChangeList):
     """A changelist that prefetches the weak keys in its columns and filters through
     weak keys."""
 
-    def __init__(self, request, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(request, *args, **kwargs)
         # A column sorted by its weak key says so in its header.
         for index in self.get_ordering_field_columns():
@@ -249,7 +266,7 @@ class WeakChangeList(ChangeList):
                     column.weak_field, column.admin_site, sorted_by_key=True
                 )
 
-    def get_ordering(self, request, queryset):
+    def get_ordering(self, request: Any, queryset: Any) -> list[Any]:
         ordering = super().get_ordering(request, queryset)
         for index in self.get_ordering_field_columns():
             column = self.list_display[index]
@@ -257,17 +274,20 @@ class WeakChangeList(ChangeList):
                 ordering = column.sort(ordering)
         return ordering
 
-    def get_filters(self, request):
+    def get_filters(self, request: Any) -> Any:
         # A path through a weak key becomes a filter Django calls as a list filter
         # class: Django's own would look for a join that does not exist.
-        list_filter = []
+        list_filter: list[Any] = []
         for item in self.list_filter:
             fields = weak_field_path(self.model, item) if isinstance(item, str) else None
-            list_filter.append(item if fields is None else partial(weak_filter, item, fields))
+            if fields is None or not isinstance(item, str):
+                list_filter.append(item)
+            else:
+                list_filter.append(partial(weak_filter, item, fields))
         self.list_filter = list_filter
         return super().get_filters(request)
 
-    def apply_select_related(self, qs):
+    def apply_select_related(self, qs: Any) -> Any:
         qs = super().apply_select_related(qs)
         names = weak_list_display_names(self.model, self.list_display)
         return qs.prefetch_related(*names) if names else qs

@@ -21,6 +21,7 @@ from django import forms
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Field, Model
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -54,7 +55,7 @@ class GenericKeyColumn(WeakKeyColumn):
 
     weak_field: Any  # a WeakGenericForeignKey
 
-    def __init__(self, field: Any, admin_site, *, sorted_by_key: bool = False):
+    def __init__(self, field: Any, admin_site: Any, *, sorted_by_key: bool = False) -> None:
         self.weak_field = field
         self.admin_site = admin_site
         self.__name__ = field.name
@@ -160,13 +161,15 @@ class GenericKeyWidget(forms.TextInput):
     """The key input, then the current target as a link to its change page (or
     "missing"), as Django's raw-id widget shows its target."""
 
-    def __init__(self, admin_site, attrs: dict[str, Any] | None = None) -> None:
+    def __init__(self, admin_site: Any, attrs: dict[str, Any] | None = None) -> None:
         self.admin_site = admin_site
         self.target: Model | None = None
         self.missing = False
         super().__init__(attrs)
 
-    def render(self, name, value, attrs=None, renderer=None):
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
         html = super().render(name, value, attrs, renderer)
         if self.missing:
             return format_html(

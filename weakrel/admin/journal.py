@@ -6,6 +6,8 @@ reads the one chosen in the "database" filter (``default`` first).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import apps
 from django.contrib import admin
 from django.http import HttpRequest, QueryDict
@@ -53,13 +55,15 @@ class PendingCascadeAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def get_object(self, request, object_id, from_field=None):
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> PendingCascade | None:
         # The change list's filters travel as ``_changelist_filters``.
         filters = QueryDict(request.GET.get("_changelist_filters", ""))
         alias = request.GET.get("journal") or filters.get("journal")

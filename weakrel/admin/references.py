@@ -56,12 +56,12 @@ class WeakReferencesInlineFormSet(BaseModelFormSet):
 
     def __init__(
         self,
-        data=None,
-        files=None,
+        data: Any = None,
+        files: Any = None,
         instance: Model | None = None,
         save_as_new: bool = False,
         prefix: str | None = None,
-        queryset=None,
+        queryset: Any = None,
         **kwargs: Any,
     ) -> None:
         self.instance = self.field.related_model() if instance is None else instance
@@ -121,7 +121,7 @@ class WeakReferencesInlineFormSet(BaseModelFormSet):
                     ),
                 )
 
-    def save_new(self, form, commit: bool = True) -> Model:
+    def save_new(self, form: Any, commit: bool = True) -> Model:
         """The new row, with the parent's key appended to its list."""
         obj = form.save(commit=False)
         keys = self.field.key_list(getattr(obj, self.field.attname))

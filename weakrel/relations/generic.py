@@ -126,7 +126,7 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
         # Not the descriptor, which may query: full_clean() reads this attribute.
         return f"_weakrel_generic_{self.name}"
 
-    def get_attname_column(self):
+    def get_attname_column(self) -> tuple[str, None]:
         return self.get_attname(), None
 
     @property
@@ -173,7 +173,9 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
 
     # -- wiring ---------------------------------------------------------------------
 
-    def contribute_to_class(self, cls, name, **kwargs):
+    def contribute_to_class(
+        self, cls: type[models.Model], name: str, private_only: bool = True, **kwargs: Any
+    ) -> None:
         super().contribute_to_class(cls, name, private_only=True, **kwargs)
         setattr(cls, self.attname, None)
         setattr(cls, name, self)
@@ -191,7 +193,7 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
             digest = names_digest(cls._meta.db_table, self.type_name, self.id_name, length=8)
             index = models.Index(
                 fields=[self.type_name, self.id_name],
-                name=f"{cls._meta.model_name[:14]}_{digest}_wrg",
+                name=f"{(cls._meta.model_name or '')[:14]}_{digest}_wrg",
             )
             cls._meta.indexes = [*cls._meta.indexes, index]
             # What makemigrations reads the model's options from.
@@ -200,7 +202,7 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
         for target in self.targets:
             cls.add_to_class(GenericTarget.query_name(target.remote_field.model), target)
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         to = [model if isinstance(model, str) else model._meta.label for model in self.to]
         kwargs = {"to": to, "on_delete": self.on_delete}
@@ -211,7 +213,7 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
 
     # -- types and keys -------------------------------------------------------------
 
-    def target_for_label(self, label: str | None, *, instance=None) -> GenericTarget:
+    def target_for_label(self, label: str | None, *, instance: Any = None) -> GenericTarget:
         """The target type a type column's value names; ``ValueError`` for another."""
         target = self._by_label.get((label or "").lower())
         if target is not None:
@@ -294,7 +296,7 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
         self.set_cached_value(instance, obj)
         return obj
 
-    def read_target(self, target: GenericTarget, key: Any, instance: models.Model):
+    def read_target(self, target: GenericTarget, key: Any, instance: models.Model) -> Any:
         model = target.related_model
         db = routing.db_for_read(model, instance=instance)
         queryset = model._base_manager.using(db)
@@ -326,14 +328,14 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
 
     # -- prefetching ----------------------------------------------------------------
 
-    def get_prefetch_querysets(self, instances, querysets=None):
+    def get_prefetch_querysets(self, instances: list[Any], querysets: Any = None) -> tuple:
         """One query per target model that occurs, each in its own database; a
         queryset given (``Prefetch``, Django's ``GenericPrefetch``) for a model is used
         for its rows, its own ``prefetch_related()`` included."""
         rows, rel_obj_attr, instance_attr = prefetch_targets(self, instances, querysets)
         return rows, rel_obj_attr, instance_attr, True, self.cache_name, False
 
-    def instance_token(self, instance) -> tuple[GenericTarget, Any] | None:
+    def instance_token(self, instance: models.Model) -> tuple[GenericTarget, Any] | None:
         label, stored = self.pair(instance)
         if label is None or stored is None:
             return None
@@ -425,17 +427,17 @@ class WeakGenericForeignKey(FieldCacheMixin, models.Field):
 
     # -- lookups --------------------------------------------------------------------
 
-    def get_col(self, alias, output_field=None):
+    def get_col(self, alias: str, output_field: Any = None) -> Col:
         return Col(alias, self.type_column, output_field=self)
 
-    def get_lookup(self, lookup_name: str):
+    def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name in ("exact", "in"):
             return partial(TargetIn, lookup_name=lookup_name)
         if lookup_name == "isnull":
             return TargetIsNull
         return None
 
-    def get_transform(self, name: str):
+    def get_transform(self, name: str) -> None:
         return None
 
     # -- checks ---------------------------------------------------------------------

@@ -59,18 +59,20 @@ class WeakGenericHasOne(FieldCacheMixin, models.Field):
         super().__init__(editable=False, serialize=False, blank=True)
         self.is_relation = False
 
-    def contribute_to_class(self, cls, name, **kwargs):
+    def contribute_to_class(
+        self, cls: type[models.Model], name: str, private_only: bool = True, **kwargs: Any
+    ) -> None:
         super().contribute_to_class(cls, name, private_only=True, **kwargs)
         setattr(cls, name, self)
 
-    def get_attname_column(self):
+    def get_attname_column(self) -> tuple[str, None]:
         return self.get_attname(), None
 
     @property
     def cache_name(self) -> str:
         return self.name
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         to = [m if isinstance(m, str) else m._meta.label for m in self.to]
         return (
@@ -188,7 +190,7 @@ class WeakGenericHasOne(FieldCacheMixin, models.Field):
         cached = self.get_cached_value(instance, _MISSING)
         return cached is not _MISSING and _token_of(self, cached) == self.token(instance)
 
-    def get_prefetch_querysets(self, instances, querysets=None):
+    def get_prefetch_querysets(self, instances: list[Any], querysets: Any = None) -> tuple:
         """One query per type that occurs among ``instances``, each in its database."""
         if querysets:
             raise ValueError(f"Prefetch('{self.name}') takes no queryset.")

@@ -259,18 +259,18 @@ class WeakManyToManyField(WeakRelationField[_ST, _GT], ManagerValuedField, model
 
     # -- lookups ------------------------------------------------------------------
 
-    def get_col(self, alias, output_field=None):
+    def get_col(self, alias: str, output_field: Any = None) -> RelationCol:
         source, _target = self.through_keys
         return RelationCol(alias, key_column(self.model, source.target_field), output_field=self)
 
-    def get_lookup(self, lookup_name: str):
+    def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name in ("exact", "in"):
             return partial(_through_lookup, reverse=False, lookup_name=lookup_name)
         if lookup_name == "isnull":
             return partial(_through_isnull, reverse=False)
         return None
 
-    def get_transform(self, name: str):
+    def get_transform(self, name: str) -> Any:
         if isinstance(self.related_model, str):
             return None
         try:
@@ -383,11 +383,11 @@ class ReverseWeakManyToMany(ReverseSide):
     many_to_many = True
     one_to_many = False
 
-    def get_col(self, alias, output_field=None):
+    def get_col(self, alias: str, output_field: Any = None) -> RelationCol:
         _source, target = self.field.through_keys
         return RelationCol(alias, key_column(self.model, target.target_field), output_field=self)
 
-    def get_lookup(self, lookup_name: str):
+    def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name in ("exact", "in"):
             return partial(_through_lookup, reverse=True, lookup_name=lookup_name)
         if lookup_name == "isnull":

@@ -104,7 +104,7 @@ class GenericThroughManager:
             **{f"{target.key_field.attname}__in": sorted_keys(set(keys))}
         )
 
-    def get_prefetch_querysets(self, instances: list[models.Model], querysets=None):
+    def get_prefetch_querysets(self, instances: list[models.Model], querysets: Any = None) -> tuple:
         """One query for the through rows of the batch, then one per type that occurs."""
         if querysets:
             raise ValueError(

@@ -196,7 +196,9 @@ class WeakLinkListField(WeakKeyListField):
     through model's database, for the whole list when :meth:`prefetch_keys` ran.
     """
 
-    def __init__(self, model_field: WeakManyToManyField, *, reverse: bool = False, **kwargs):
+    def __init__(
+        self, model_field: WeakManyToManyField, *, reverse: bool = False, **kwargs: Any
+    ) -> None:
         source, target = model_field.through_keys
         self.near, self.far = (target, source) if reverse else (source, target)
         self.relation = model_field.accessor_name if reverse else model_field.name

@@ -59,5 +59,5 @@ def test_the_checker_accepts_and_infers_the_relations(reported):
 
 def test_the_checker_rejects_misuse(reported):
     expected = expected_errors("reject.py")
-    assert len(expected) == 11
+    assert len(expected) == 12
     assert reported["reject.py"] == expected

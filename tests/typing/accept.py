@@ -92,3 +92,9 @@ def class_access() -> None:
     # On the class, a field is its descriptor, as django-stubs has it for ForeignKey.
     field: Any = Order.customer
     assert field is not None
+
+
+def string_target(line: OrderLine, product: Product) -> None:
+    # WeakForeignKey("shop.Product", ...): typed by weakrel.mypy_plugin from the model.
+    assert_type(line.product, Product)
+    line.product = product

@@ -6,7 +6,7 @@ other line may be. Type-checked with mypy and django-stubs, never imported.
 
 from tests.blog.models import Article, Tag
 from tests.clinic.models import Clinic, Patient
-from tests.shop.models import Customer, Order, Profile, Region
+from tests.shop.models import Customer, Order, OrderLine, Profile, Region
 
 
 def wrong_target(order: Order, region: Region) -> None:
@@ -36,3 +36,7 @@ def wrong_reverse_accessor(region: Region, tag: Tag, article: Article) -> tuple[
     article.comments.unknown()  # E: attr-defined
     title: str = tag.articles.get()  # E: assignment
     return profile, title
+
+
+def wrong_string_target(line: OrderLine, customer: Customer) -> None:
+    line.product = customer  # E: assignment

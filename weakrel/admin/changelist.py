@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -139,18 +139,27 @@ def admin_change_url(admin_site, target: Model) -> str | None:
 
 
 def weak_columns(model_admin: ModelAdmin[Any], list_display: Sequence[Any]) -> list[Any]:
-    """``list_display`` with each weak key name replaced by a :class:`WeakKeyColumn`.
+    """``list_display`` with each weak key name replaced by a :class:`WeakKeyColumn`."""
+    return key_columns(model_admin, list_display, _weak_key, WeakKeyColumn)
 
-    Names in ``list_editable`` or used as the row's link stay names.
-    """
+
+def key_columns(
+    model_admin: ModelAdmin[Any],
+    list_display: Sequence[Any],
+    find: Callable[[type[Model], Any], Any],
+    column: Callable[..., Any],
+) -> list[Any]:
+    """``list_display`` with each name ``find`` knows as a key replaced by a
+    ``column(field, admin_site)``. Names in ``list_editable`` or used as the row's link
+    stay names."""
     links = model_admin.list_display_links
     if links is not None and not links:
         links = list(list_display)[:1]
     keep = set(model_admin.list_editable) | set(links or ())
     columns = []
     for name in list_display:
-        field = _weak_key(model_admin.model, name) if name not in keep else None
-        columns.append(name if field is None else WeakKeyColumn(field, model_admin.admin_site))
+        field = find(model_admin.model, name) if name not in keep else None
+        columns.append(name if field is None else column(field, model_admin.admin_site))
     return columns
 
 

@@ -26,7 +26,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from weakrel import routing
-from weakrel.admin.changelist import WeakKeyColumn, admin_change_url
+from weakrel.admin.changelist import WeakKeyColumn, admin_change_url, key_columns
 from weakrel.relations.generic import WeakGenericForeignKey
 
 
@@ -102,18 +102,9 @@ class GenericKeyColumn(WeakKeyColumn):
         return result
 
 
-def generic_columns(model_admin, list_display) -> list[Any]:
-    """``list_display`` with each generic key name replaced by a :class:`GenericKeyColumn`
-    (names in ``list_editable`` or used as the row's link stay names)."""
-    links = model_admin.list_display_links
-    if links is not None and not links:
-        links = list(list_display)[:1]
-    keep = set(model_admin.list_editable) | set(links or ())
-    columns = []
-    for name in list_display:
-        field = generic_key(model_admin.model, name) if name not in keep else None
-        columns.append(name if field is None else GenericKeyColumn(field, model_admin.admin_site))
-    return columns
+def generic_columns(model_admin: Any, list_display: Any) -> list[Any]:
+    """``list_display`` with each generic key name replaced by a :class:`GenericKeyColumn`."""
+    return key_columns(model_admin, list_display, generic_key, GenericKeyColumn)
 
 
 # -- the change form ----------------------------------------------------------------
